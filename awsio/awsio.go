@@ -1,0 +1,80 @@
+// Package awsio is rptctl's storage and queue layer: Amazon SQS and S3
+// through aws-sdk-go-v2, and an embedded backend with the same semantics
+// on local disk (a queue on SQLite, an object store of files).
+package awsio
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Attribute is one SQS message attribute. DataType is "String" or "Number".
+type Attribute struct {
+	DataType string
+	Value    string
+}
+
+// Message is one received message.
+type Message struct {
+	ID            string
+	ReceiptHandle string // fresh on every receive
+	Body          string
+	Attributes    map[string]Attribute
+	ReceiveCount  int       // ApproximateReceiveCount, this receive included
+	FirstReceived time.Time // ApproximateFirstReceiveTimestamp
+	SentAt        time.Time
+}
+
+// ReceiveOptions shapes one receive call.
+type ReceiveOptions struct {
+	Max        int           // 1 to 10
+	Visibility time.Duration // how long the messages stay hidden
+	Wait       time.Duration // long poll, at most 20 s
+}
+
+// QueueStats are the approximate depths of a queue.
+type QueueStats struct {
+	Name     string `json:"name"`
+	Visible  int64  `json:"visible"`
+	InFlight int64  `json:"inFlight"`
+	Delayed  int64  `json:"delayed"`
+}
+
+// ObjectInfo describes one stored object.
+type ObjectInfo struct {
+	Key      string
+	Size     int64
+	Modified time.Time
+}
+
+// Errors callers check with errors.Is.
+var (
+	// ErrNotFound: no object under that key.
+	ErrNotFound = errors.New("object not found")
+	// ErrReceiptInvalid: the receipt handle is stale or unknown, for
+	// example because the message was received again since.
+	ErrReceiptInvalid = errors.New("receipt handle is no longer valid")
+	// ErrUnavailable: the queue or store could not be reached.
+	ErrUnavailable = errors.New("backend unavailable")
+)
+
+// Queue is an SQS standard queue as rptctl uses it.
+type Queue interface {
+	Name() string
+	Send(ctx context.Context, body string, attrs map[string]Attribute) (string, error)
+	Receive(ctx context.Context, opts ReceiveOptions) ([]Message, error)
+	Delete(ctx context.Context, receipt string) error
+	ChangeVisibility(ctx context.Context, receipt string, timeout time.Duration) error
+	Stats(ctx context.Context) (QueueStats, error)
+	Purge(ctx context.Context) error
+}
+
+// Store is an S3 bucket as rptctl uses it.
+type Store interface {
+	Put(ctx context.Context, key string, body []byte) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Head(ctx context.Context, key string) (ObjectInfo, error)
+	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
+	Delete(ctx context.Context, key string) error
+}
