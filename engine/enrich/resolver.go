@@ -1,0 +1,220 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// ednsSize is the UDP payload size we advertise: the 1232 bytes of DNS Flag
+// Day 2020, which avoids IP fragmentation on common paths. Larger answers
+// come back truncated and are asked again over TCP.
+const ednsSize = 1232
+
+// outcome classifies the answer to one DNS question, as cached and counted.
+type outcome string
+
+// The outcomes of a DNS question.
+const (
+	outcomeOK       outcome = "ok"       // NOERROR with answers
+	outcomeNoData   outcome = "nodata"   // NOERROR without answers of the type
+	outcomeNXDomain outcome = "nxdomain" // the name does not exist
+	outcomeServFail outcome = "servfail" // SERVFAIL, REFUSED or another error code
+	outcomeTimeout  outcome = "timeout"  // no server answered in time
+	outcomeError    outcome = "error"    // network or protocol trouble
+)
+
+// negative reports whether o says, with authority, that there is nothing.
+func (o outcome) negative() bool { return o == outcomeNXDomain || o == outcomeNoData }
+
+// temporary reports whether o says nothing about the name, only about the
+// servers, so that it is worth asking again later.
+func (o outcome) temporary() bool {
+	return o == outcomeServFail || o == outcomeTimeout || o == outcomeError
+}
+
+// resolver asks recursive DNS servers questions over UDP, and over TCP when
+// the UDP answer is truncated (RFC 1035 section 4.2.1, RFC 7766). It is safe
+// for concurrent use; at most cap(inflight) queries are on the wire at once.
+type resolver struct {
+	servers  []string // host:port, tried in order
+	timeout  time.Duration
+	attempts int
+	inflight chan struct{}
+	udp, tcp *dns.Client
+	log      *slog.Logger
+	metrics  *metrics
+}
+
+// reply is the resolver's answer to one question.
+type reply struct {
+	outcome outcome
+	msg     *dns.Msg // nil on timeout or error
+	err     error    // the last error when no server answered
+}
+
+// newResolver builds a resolver over servers. attempts is the number of
+// tries of one question, spread over the servers in order.
+func newResolver(servers []string, timeout time.Duration, maxInFlight int,
+	log *slog.Logger, m *metrics) *resolver {
+	return &resolver{
+		servers:  servers,
+		timeout:  timeout,
+		attempts: max(2, len(servers)),
+		inflight: make(chan struct{}, maxInFlight),
+		udp:      &dns.Client{Net: "udp", Timeout: timeout, UDPSize: ednsSize},
+		tcp:      &dns.Client{Net: "tcp", Timeout: timeout},
+		log:      log,
+		metrics:  m,
+	}
+}
+
+// query asks name/qtype, trying the servers in turn until one gives an
+// answer that is not a server failure. It never returns an error: trouble
+// is an outcome.
+func (r *resolver) query(ctx context.Context, name string, qtype uint16) reply {
+	var last reply
+	for attempt := range r.attempts {
+		server := r.servers[attempt%len(r.servers)]
+		last = r.exchange(ctx, server, name, qtype)
+		if !last.outcome.temporary() || ctx.Err() != nil {
+			break
+		}
+	}
+	r.metrics.query(dns.TypeToString[qtype], last.outcome)
+	return last
+}
+
+// exchange asks one server once, over UDP and then over TCP if the answer
+// was truncated.
+func (r *resolver) exchange(ctx context.Context, server, name string,
+	qtype uint16) reply {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.SetEdns0(ednsSize, false)
+
+	select {
+	case r.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return reply{outcome: outcomeTimeout, err: ctx.Err()}
+	}
+	defer func() { <-r.inflight }()
+
+	in, err := r.send(ctx, r.udp, m, server)
+	if err == nil && in.Truncated {
+		in, err = r.send(ctx, r.tcp, m, server)
+	}
+	return classify(in, err)
+}
+
+// send is one round trip with its debug line.
+func (r *resolver) send(ctx context.Context, c *dns.Client, m *dns.Msg,
+	server string) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+
+	start := time.Now()
+	in, _, err := c.ExchangeContext(ctx, m, server)
+	q := m.Question[0]
+	attrs := []any{
+		"name", q.Name,
+		"type", dns.TypeToString[q.Qtype],
+		"server", server,
+		"proto", c.Net,
+		"duration", time.Since(start),
+	}
+	if err != nil {
+		r.log.Debug("dns query", append(attrs, "error", err)...)
+		return nil, err
+	}
+	r.log.Debug("dns query", append(attrs,
+		"rcode", dns.RcodeToString[in.Rcode],
+		"answers", len(in.Answer),
+		"truncated", in.Truncated)...)
+	return in, nil
+}
+
+// classify turns a round trip into a reply.
+func classify(in *dns.Msg, err error) reply {
+	switch {
+	case err != nil && isTimeout(err):
+		return reply{outcome: outcomeTimeout, err: err}
+	case err != nil:
+		return reply{outcome: outcomeError, err: err}
+	case in.Truncated:
+		// Still truncated over TCP: the server is broken.
+		return reply{outcome: outcomeError, err: errors.New("answer truncated over TCP")}
+	case in.Rcode == dns.RcodeNameError:
+		return reply{outcome: outcomeNXDomain, msg: in}
+	case in.Rcode != dns.RcodeSuccess:
+		return reply{outcome: outcomeServFail, msg: in}
+	case len(in.Answer) == 0:
+		return reply{outcome: outcomeNoData, msg: in}
+	}
+	return reply{outcome: outcomeOK, msg: in}
+}
+
+// isTimeout reports whether err is a query that ran out of time.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
+// serverList gives the servers to ask: those configured, each with port 53
+// when it has none, or else the nameservers of the resolv.conf file.
+func serverList(configured []string, resolvConf string) ([]string, error) {
+	if len(configured) == 0 {
+		cc, err := dns.ClientConfigFromFile(resolvConf)
+		if err != nil {
+			return nil, fmt.Errorf("reading DNS servers (give --dns-server or --no-dns): %w",
+				err)
+		}
+		if len(cc.Servers) == 0 {
+			return nil, fmt.Errorf("no nameserver in %s (give --dns-server or --no-dns)",
+				resolvConf)
+		}
+		configured = make([]string, len(cc.Servers))
+		for i, s := range cc.Servers {
+			configured[i] = net.JoinHostPort(s, cc.Port)
+		}
+	}
+
+	out := make([]string, 0, len(configured))
+	for _, s := range configured {
+		addr, err := serverAddr(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, addr)
+	}
+	return out, nil
+}
+
+// serverAddr normalises one server: host, host:port, IPv6 literal with or
+// without brackets.
+func serverAddr(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if ip := net.ParseIP(strings.Trim(s, "[]")); ip != nil {
+		return net.JoinHostPort(ip.String(), "53"), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		if strings.Contains(s, ":") || s == "" {
+			return "", fmt.Errorf("DNS server %q: use HOST or HOST:PORT", s)
+		}
+		return net.JoinHostPort(s, "53"), nil
+	}
+	if host == "" || port == "" {
+		return "", fmt.Errorf("DNS server %q: use HOST or HOST:PORT", s)
+	}
+	return net.JoinHostPort(host, port), nil
+}
