@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"log/slog"
+
+	"github.com/rptctl/rptctl/engine/results"
+	"github.com/rptctl/rptctl/reports"
+)
+
+// DefaultBatchRecords is the default number of records a batch holds:
+// 200 rows keep one log line near 40 KiB, well under the 256 KiB event
+// limit of CloudWatch Logs and similar stores.
+const DefaultBatchRecords = 200
+
+// batchLog is the summary of one batch that the `report batch` log line
+// carries (CONTRACT.md section 6).
+type batchLog struct {
+	reportKey, kind, orgName, reportID, policyDomain string
+	batch, batches, records                          int
+	messages, dmarcPass, dmarcFail                   int64
+	rows                                             []logRow
+}
+
+// logRow is one row of a `report batch` log line.
+//
+// What a row holds depends on the kind of report:
+//   - aggregate: one row a record, as sent;
+//   - tlsrpt: one row a policy; count is its sessions (successful plus
+//     failed), headerFrom its policy domain, dmarc and disposition empty;
+//     the line's messages count sessions and dmarcPass/dmarcFail stay 0,
+//     as TLS reports say nothing about DMARC;
+//   - failure: one row for the one failed message: count 1, dmarc "fail",
+//     disposition the delivery result, headerFrom the reported domain; the
+//     line counts 1 message and 1 dmarcFail.
+type logRow struct {
+	SourceIP    string `json:"sourceIp"`
+	Hostname    string `json:"hostname"`
+	Service     string `json:"service"`
+	Count       int64  `json:"count"`
+	DMARC       string `json:"dmarc"`
+	Disposition string `json:"disposition"`
+	HeaderFrom  string `json:"headerFrom"`
+}
+
+// splitReport turns a report into its batches of at most size lines. A
+// report with no lines (an aggregate report with zero records) still
+// gives one empty batch, so that it is stored, listed and logged like any
+// other.
+func splitReport(j *job, r *reports.Report, size int) []batch {
+	lines := results.Lines(r, j.origin)
+	n := max(1, (len(lines)+size-1)/size)
+	out := make([]batch, 0, n)
+	for i := range n {
+		chunk := lines[min(i*size, len(lines)):min((i+1)*size, len(lines))]
+		b := batch{
+			job: j,
+			key: results.ResultKey(j.origin.CompanyID, j.origin.CustomerID, r.Kind,
+				r.DateBegin, r.ReportKey, i+1),
+			lines: chunk,
+			log: batchLog{
+				reportKey: r.ReportKey, kind: string(r.Kind), orgName: r.OrgName,
+				reportID: r.ReportID, policyDomain: r.PolicyDomain(),
+				batch: i + 1, batches: n, records: len(chunk),
+			},
+		}
+		b.log.summarize(chunk)
+		out = append(out, b)
+	}
+	return out
+}
+
+// summarize fills the counts and rows of a batch from its lines.
+func (l *batchLog) summarize(lines []results.Line) {
+	l.rows = make([]logRow, 0, len(lines))
+	for i := range lines {
+		row := lineRow(&lines[i])
+		l.messages += row.Count
+		switch {
+		case lines[i].Kind == reports.KindTLSRPT:
+		case row.DMARC == "pass":
+			l.dmarcPass += row.Count
+		default:
+			l.dmarcFail += row.Count
+		}
+		l.rows = append(l.rows, row)
+	}
+}
+
+// lineRow is the log row of one result line.
+func lineRow(ln *results.Line) logRow {
+	row := logRow{SourceIP: ln.SourceIP, HeaderFrom: ln.HeaderFrom}
+	if ln.Source != nil {
+		row.Hostname = ln.Source.Hostname
+		row.Service = ln.Source.Service
+	}
+	switch ln.Kind {
+	case reports.KindAggregate:
+		row.Count = ln.Count
+		row.DMARC = ln.DMARC
+		row.Disposition = ln.Disposition
+	case reports.KindTLSRPT:
+		row.Count = ln.SuccessfulSessions + ln.FailedSessions
+		row.HeaderFrom = ln.PolicyDomain
+	case reports.KindFailure:
+		row.Count = 1
+		row.DMARC = "fail"
+		row.Disposition = ln.DeliveryResult
+		row.HeaderFrom = ln.ReportedDomain
+	}
+	return row
+}
+
+// logBatch writes the `report batch` line of CONTRACT.md section 6, with
+// exactly its fields.
+func logBatch(log *slog.Logger, o results.Origin, l *batchLog) {
+	log.Info("report batch",
+		"traceId", o.TraceID,
+		"companyId", o.CompanyID,
+		"customerId", o.CustomerID,
+		"reportKey", l.reportKey,
+		"kind", l.kind,
+		"orgName", l.orgName,
+		"reportId", l.reportID,
+		"policyDomain", l.policyDomain,
+		"batch", l.batch,
+		"batches", l.batches,
+		"records", l.records,
+		"messages", l.messages,
+		"dmarcPass", l.dmarcPass,
+		"dmarcFail", l.dmarcFail,
+		"rows", l.rows)
+}
