@@ -1,0 +1,144 @@
+package results
+
+import (
+	"slices"
+	"time"
+)
+
+// Defaults of the flag thresholds.
+const (
+	// DefaultFailBelow: a source passing DMARC for less than 90% of its
+	// messages is failing. Legitimate senders sit near 100%; forwarding
+	// and mailing lists take a few percent off, spoofing takes far more.
+	DefaultFailBelow = 0.9
+	// DefaultSpikeFactor: a day is a spike when its volume exceeds three
+	// times the median of the source's other days in the period.
+	DefaultSpikeFactor = 3.0
+	// DefaultSpikeMin: and when it holds at least this many messages, so
+	// that 4 messages after a usual 1 are not called a spike.
+	DefaultSpikeMin = 100
+	// DefaultLookback is how far before the period a query looks to tell
+	// whether a source is new.
+	DefaultLookback = 30 * 24 * time.Hour
+)
+
+// FlagOptions sets how flags are given to source rows.
+type FlagOptions struct {
+	// From and To are the period (zero: open). A source is new when no
+	// record of it is seen in the look-back window before From, so there
+	// is no new flag without From.
+	From, To    time.Time
+	FailBelow   float64 // pass rate under which a source is failing
+	SpikeFactor float64 // a day above SpikeFactor x the median of the others
+	SpikeMin    int64   // and with at least SpikeMin messages is a spike
+}
+
+func (o FlagOptions) withDefaults() FlagOptions {
+	if o.FailBelow == 0 {
+		o.FailBelow = DefaultFailBelow
+	}
+	if o.SpikeFactor == 0 {
+		o.SpikeFactor = DefaultSpikeFactor
+	}
+	if o.SpikeMin == 0 {
+		o.SpikeMin = DefaultSpikeMin
+	}
+	return o
+}
+
+func (a *Aggregator) flags(g *group, r *SourceRow, o FlagOptions,
+	totals map[time.Time]int64) []string {
+	flags := []string{}
+	if a.by != ByDay && !o.From.IsZero() && !a.history[r.Key] {
+		flags = append(flags, FlagNew)
+	}
+	if r.Messages > 0 && r.PassRate() < o.FailBelow {
+		flags = append(flags, FlagFailing)
+	}
+	spike := false
+	if a.by == ByDay {
+		d := day(r.FirstSeen)
+		spike = isSpike(totals, d, totals[d], o)
+	} else {
+		for d, v := range g.days {
+			if isSpike(g.days, d, v, o) {
+				spike = true
+				break
+			}
+		}
+	}
+	if spike {
+		flags = append(flags, FlagSpike)
+	}
+	return flags
+}
+
+// isSpike tells whether day d of series, with volume v, is far above the
+// median of the series' other days. The days judged are those from the
+// series' first to its last day, silent days among them at zero: a source
+// that sends only on weekdays, or only this week, is not a spike on its
+// first day, while one that is usually quiet and suddenly loud is.
+func isSpike(series map[time.Time]int64, d time.Time, v int64, o FlagOptions) bool {
+	if v < o.SpikeMin {
+		return false
+	}
+	var first, last time.Time
+	var others []int64
+	for od, ov := range series {
+		if first.IsZero() || od.Before(first) {
+			first = od
+		}
+		if od.After(last) {
+			last = od
+		}
+		if !od.Equal(d) && ov > 0 {
+			others = append(others, ov)
+		}
+	}
+	n := int(last.Sub(first).Hours()/24) + 1
+	if n < 2 {
+		return false // nothing to compare with
+	}
+	zeros := max(n-1-len(others), 0)
+	return float64(v) > o.SpikeFactor*median(others, zeros)
+}
+
+// median of values together with zeros zero values.
+func median(values []int64, zeros int) float64 {
+	slices.Sort(values)
+	n := len(values) + zeros
+	at := func(i int) float64 {
+		if i < zeros {
+			return 0
+		}
+		return float64(values[i-zeros])
+	}
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return at(n / 2)
+	}
+	return (at(n/2-1) + at(n/2)) / 2
+}
+
+// Selection narrows lines to one group: the records of one service,
+// hostname, IP or day.
+type Selection struct {
+	By  Grouping
+	Key string
+}
+
+// Scope is a drill-down path, for example a service then one of its
+// hostnames; a line is in scope when it is in every selection.
+type Scope []Selection
+
+// Match reports whether l is in the scope.
+func (s Scope) Match(l *Line) bool {
+	for _, sel := range s {
+		if GroupKey(sel.By, l) != sel.Key {
+			return false
+		}
+	}
+	return true
+}

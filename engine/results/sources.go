@@ -1,0 +1,310 @@
+package results
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/rptctl/rptctl/reports"
+)
+
+// Grouping is what `rptctl sources --by` groups aggregate records by.
+type Grouping string
+
+// The groupings of `rptctl sources`.
+const (
+	ByService  Grouping = "service"
+	ByHostname Grouping = "hostname"
+	ByIP       Grouping = "ip"
+	ByDay      Grouping = "day"
+)
+
+// ParseGrouping checks a --by value.
+func ParseGrouping(s string) (Grouping, error) {
+	switch g := Grouping(s); g {
+	case ByService, ByHostname, ByIP, ByDay:
+		return g, nil
+	}
+	return "", fmt.Errorf("grouping %q: use service, hostname, ip or day", s)
+}
+
+// Keys under which records without enrichment are grouped, so that they
+// stay visible as one row rather than vanish.
+const (
+	// NoService groups records whose source matched no known service.
+	NoService = "(unknown)"
+	// NoHostname groups records whose source IP has no (verified) PTR
+	// name, or that were stored without enrichment.
+	NoHostname = "(no PTR)"
+)
+
+// GroupKey is the value a line is grouped under.
+func GroupKey(by Grouping, l *Line) string {
+	switch by {
+	case ByService:
+		if l.Source != nil && l.Source.Service != "" {
+			return l.Source.Service
+		}
+		return NoService
+	case ByHostname:
+		if l.Source != nil && l.Source.Hostname != "" {
+			return l.Source.Hostname
+		}
+		return NoHostname
+	case ByIP:
+		return l.SourceIP
+	case ByDay:
+		return l.DateBegin.UTC().Format(time.DateOnly)
+	}
+	return ""
+}
+
+// Dispositions counts messages by the receiver's disposition.
+type Dispositions struct {
+	None       int64 `json:"none"`
+	Quarantine int64 `json:"quarantine"`
+	Reject     int64 `json:"reject"`
+}
+
+// The flags a source row may carry.
+const (
+	FlagNew     = "new"     // first seen inside the period
+	FlagFailing = "failing" // DMARC pass rate under the threshold
+	FlagSpike   = "spike"   // a day far above the source's usual volume
+)
+
+// SourceRow is one row of `rptctl sources`, in the JSON shape of
+// CONTRACT.md section 5. Fields that do not apply to the grouping are
+// empty and omitted.
+type SourceRow struct {
+	Key          string       `json:"key"`
+	Service      string       `json:"service,omitempty"`
+	ServiceType  string       `json:"serviceType,omitempty"`
+	Hostname     string       `json:"hostname,omitempty"`
+	BaseDomain   string       `json:"baseDomain,omitempty"`
+	IP           string       `json:"ip,omitempty"`
+	Country      string       `json:"country,omitempty"`
+	ASN          uint         `json:"asn,omitempty"`
+	Messages     int64        `json:"messages"`
+	DMARCPass    int64        `json:"dmarcPass"`
+	DMARCFail    int64        `json:"dmarcFail"`
+	DKIMAligned  int64        `json:"dkimAligned"`
+	SPFAligned   int64        `json:"spfAligned"`
+	Dispositions Dispositions `json:"dispositions"`
+	Reports      int          `json:"reports"`
+	FirstSeen    time.Time    `json:"firstSeen"`
+	LastSeen     time.Time    `json:"lastSeen"`
+	Flags        []string     `json:"flags"`
+}
+
+// PassRate is the share of messages that passed DMARC, 0 to 1; 0 for a
+// row without messages.
+func (r *SourceRow) PassRate() float64 {
+	if r.Messages == 0 {
+		return 0
+	}
+	return float64(r.DMARCPass) / float64(r.Messages)
+}
+
+// HasFlag reports whether the row carries flag.
+func (r *SourceRow) HasFlag(flag string) bool {
+	for _, f := range r.Flags {
+		if f == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// uniform keeps a value while every non-empty value offered agrees.
+type uniform struct {
+	v     string
+	mixed bool
+}
+
+func (u *uniform) set(v string) {
+	switch {
+	case v == "" || u.mixed:
+	case u.v == "":
+		u.v = v
+	case u.v != v:
+		u.mixed = true
+	}
+}
+
+func (u *uniform) get() string {
+	if u.mixed {
+		return ""
+	}
+	return u.v
+}
+
+// group is the running sum of one row.
+type group struct {
+	row                                            SourceRow
+	reports                                        map[string]struct{}
+	days                                           map[time.Time]int64
+	service, serviceType, host, base, country, asn uniform
+}
+
+func (g *group) add(l *Line) {
+	r := &g.row
+	r.Messages += l.Count
+	if l.DMARC == "pass" {
+		r.DMARCPass += l.Count
+	} else {
+		r.DMARCFail += l.Count
+	}
+	if l.DKIM == "pass" {
+		r.DKIMAligned += l.Count
+	}
+	if l.SPF == "pass" {
+		r.SPFAligned += l.Count
+	}
+	switch l.Disposition {
+	case "none":
+		r.Dispositions.None += l.Count
+	case "quarantine":
+		r.Dispositions.Quarantine += l.Count
+	case "reject":
+		r.Dispositions.Reject += l.Count
+	}
+	g.reports[l.ReportKey] = struct{}{}
+	g.days[day(l.DateBegin)] += l.Count
+	if r.FirstSeen.IsZero() || l.DateBegin.Before(r.FirstSeen) {
+		r.FirstSeen = l.DateBegin.UTC()
+	}
+	if l.DateEnd.After(r.LastSeen) {
+		r.LastSeen = l.DateEnd.UTC()
+	}
+	if s := l.Source; s != nil {
+		g.service.set(s.Service)
+		g.serviceType.set(s.ServiceType)
+		g.host.set(s.Hostname)
+		g.base.set(s.BaseDomain)
+		g.country.set(s.Country)
+		if s.ASN != 0 {
+			g.asn.set(fmt.Sprint(s.ASN))
+		}
+	}
+}
+
+// Aggregator sums aggregate records into source rows, one line at a
+// time, so that a scan never holds more than the rows. It is not safe for
+// concurrent use.
+type Aggregator struct {
+	by      Grouping
+	groups  map[string]*group
+	history map[string]bool
+	scope   Scope
+}
+
+// NewAggregator returns an Aggregator grouping by by the lines in scope
+// (an empty scope keeps every line).
+func NewAggregator(by Grouping, scope Scope) *Aggregator {
+	return &Aggregator{
+		by:      by,
+		groups:  map[string]*group{},
+		history: map[string]bool{},
+		scope:   scope,
+	}
+}
+
+// Add counts an aggregate line of the period; other kinds are ignored.
+func (a *Aggregator) Add(l *Line) {
+	if l.Kind != reports.KindAggregate || !a.scope.Match(l) {
+		return
+	}
+	k := GroupKey(a.by, l)
+	g := a.groups[k]
+	if g == nil {
+		g = &group{
+			row:     SourceRow{Key: k},
+			reports: map[string]struct{}{},
+			days:    map[time.Time]int64{},
+		}
+		a.groups[k] = g
+	}
+	g.add(l)
+}
+
+// AddHistory notes a line from before the period, which only tells
+// which sources are not new.
+func (a *Aggregator) AddHistory(l *Line) {
+	if l.Kind == reports.KindAggregate && a.scope.Match(l) {
+		a.history[GroupKey(a.by, l)] = true
+	}
+}
+
+// Len is the number of rows so far.
+func (a *Aggregator) Len() int { return len(a.groups) }
+
+// Rows returns the rows so far with their flags, most messages first (by
+// day: oldest day first).
+func (a *Aggregator) Rows(opts FlagOptions) []SourceRow {
+	opts = opts.withDefaults()
+	out := make([]SourceRow, 0, len(a.groups))
+	var totals map[time.Time]int64
+	if a.by == ByDay {
+		totals = map[time.Time]int64{}
+		for _, g := range a.groups {
+			for d, n := range g.days {
+				totals[d] += n
+			}
+		}
+	}
+	for _, g := range a.groups {
+		r := a.finish(g)
+		r.Flags = a.flags(g, &r, opts, totals)
+		out = append(out, r)
+	}
+	sortRows(a.by, out)
+	return out
+}
+
+func (a *Aggregator) finish(g *group) SourceRow {
+	r := g.row
+	r.Reports = len(g.reports)
+	switch a.by {
+	case ByService:
+		if r.Key != NoService {
+			r.Service = r.Key
+			r.ServiceType = g.serviceType.get()
+		}
+	case ByHostname:
+		if r.Key != NoHostname {
+			r.Hostname = r.Key
+		}
+		a.fillSource(g, &r)
+	case ByIP:
+		r.IP = r.Key
+		r.Hostname = g.host.get()
+		a.fillSource(g, &r)
+	}
+	return r
+}
+
+func (a *Aggregator) fillSource(g *group, r *SourceRow) {
+	r.BaseDomain = g.base.get()
+	r.Service = g.service.get()
+	r.ServiceType = g.serviceType.get()
+	r.Country = g.country.get()
+	if v := g.asn.get(); v != "" {
+		var n uint
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			r.ASN = n
+		}
+	}
+}
+
+func sortRows(by Grouping, rows []SourceRow) {
+	sort.Slice(rows, func(i, j int) bool {
+		if by == ByDay {
+			return rows[i].Key < rows[j].Key
+		}
+		if rows[i].Messages != rows[j].Messages {
+			return rows[i].Messages > rows[j].Messages
+		}
+		return rows[i].Key < rows[j].Key
+	})
+}
