@@ -6,6 +6,7 @@ package awsio
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -77,4 +78,31 @@ type Store interface {
 	Head(ctx context.Context, key string) (ObjectInfo, error)
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	Delete(ctx context.Context, key string) error
+}
+
+// Peeker reads a queue's messages without receiving them, for listing a
+// dead-letter queue. The local backend reads them in place; see the AWS
+// backend's Peek for what it costs there.
+type Peeker interface {
+	Peek(ctx context.Context, limit int) ([]Message, error)
+}
+
+// MessageSize is a message's size as SQS counts it against
+// MaximumMessageSize: the body and each attribute's name, data type and
+// value, in bytes.
+func MessageSize(body string, attrs map[string]Attribute) int {
+	n := len(body)
+	for name, a := range attrs {
+		n += len(name) + len(a.DataType) + len(a.Value)
+	}
+	return n
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

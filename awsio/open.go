@@ -9,7 +9,7 @@ import (
 // Config selects and configures a backend. It mirrors rptctl's global
 // flags (CONTRACT.md section 1).
 type Config struct {
-	Backend     string // "local" or "aws"
+	Backend     string // "local" (also when empty) or "aws"
 	DataDir     string // local: where everything is kept
 	Queue       string // a name, or (aws) a queue URL
 	DLQ         string
@@ -18,13 +18,18 @@ type Config struct {
 }
 
 // Backend is what one rptctl process talks to: the work queue, its
-// dead-letter queue and the bucket.
+// dead-letter queue and the bucket. Queue and DLQ also implement Peeker.
 type Backend struct {
 	Queue  Queue
 	DLQ    Queue
 	Store  Store
 	Bucket string
-	close  func() error
+	// MaxMessageSize is the largest message the queue accepts, body and
+	// attributes counted as MessageSize counts: the queue's
+	// MaximumMessageSize on AWS, LocalMaxMessageSize locally. Senders
+	// offload above min(their inline limit, MaxMessageSize).
+	MaxMessageSize int
+	close          func() error
 }
 
 // Close releases the backend's resources.
@@ -37,12 +42,75 @@ func (b *Backend) Close() error {
 
 // SetupOptions are the settings `rptctl setup` applies.
 type SetupOptions struct {
-	MaxReceive int           // receives before a message moves to the DLQ
-	Visibility time.Duration // the queue's default visibility timeout
+	MaxReceive int           // receives before a message moves to the DLQ; 0: 5
+	Visibility time.Duration // the queue's default visibility timeout; 0: 30 s
+	// PayloadExpiry is the age at which offloaded payloads expire
+	// (rounded up to whole days on AWS); 0: DefaultPayloadExpiry.
+	PayloadExpiry time.Duration
 }
 
-// Open connects to the backend cfg names. It creates nothing: see Setup.
+func (o SetupOptions) withDefaults() SetupOptions {
+	if o.MaxReceive <= 0 {
+		o.MaxReceive = DefaultMaxReceive
+	}
+	if o.Visibility <= 0 {
+		o.Visibility = defaultVisibility
+	}
+	if o.PayloadExpiry <= 0 {
+		o.PayloadExpiry = DefaultPayloadExpiry
+	}
+	return o
+}
+
+// SetupResult says what Setup did: the resources it created, those it
+// found already there (and brought in line with the options), and
+// warnings about what it could not do.
+type SetupResult struct {
+	Created  []string `json:"created"`
+	Found    []string `json:"found"`
+	Warnings []string `json:"warnings"`
+}
+
+func (r *SetupResult) note(created bool, what string) {
+	if created {
+		r.Created = append(r.Created, what)
+	} else {
+		r.Found = append(r.Found, what)
+	}
+}
+
+// Open connects to the backend cfg names. The local backend creates what
+// is missing (data folder, queue and DLQ with maxReceiveCount 5, bucket
+// folder); the AWS backend creates nothing (see Setup) and fails when the
+// queues do not exist.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
-	// TODO: placeholder until the backends land.
-	return nil, fmt.Errorf("backend %q: not built yet", cfg.Backend)
+	switch cfg.Backend {
+	case "", "local":
+		b, _, err := openLocal(ctx, cfg, nil)
+		return b, err
+	case "aws":
+		return openAWS(ctx, cfg)
+	default:
+		return nil, fmt.Errorf("backend %q: use local or aws", cfg.Backend)
+	}
+}
+
+// Setup creates what the backend needs and is safe to run again: the DLQ,
+// the queue with its redrive policy and visibility timeout, the bucket,
+// and the expiry of offloaded payloads (a lifecycle rule on AWS; locally
+// SweepPayloads does it). Existing resources are updated to opts.
+func Setup(ctx context.Context, cfg Config, opts SetupOptions) (SetupResult, error) {
+	opts = opts.withDefaults()
+	switch cfg.Backend {
+	case "", "local":
+		b, res, err := openLocal(ctx, cfg, &opts)
+		if err != nil {
+			return res, err
+		}
+		return res, b.Close()
+	case "aws":
+		return setupAWS(ctx, cfg, opts)
+	default:
+		return SetupResult{}, fmt.Errorf("backend %q: use local or aws", cfg.Backend)
+	}
 }

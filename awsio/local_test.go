@@ -1,0 +1,152 @@
+package awsio_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rptctl/rptctl/awsio"
+)
+
+func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// localFactory opens a local backend in a fresh data folder.
+func localFactory(t *testing.T, opts awsio.SetupOptions) *awsio.Backend {
+	t.Helper()
+	cfg := localConfig(t.TempDir())
+	if _, err := awsio.Setup(context.Background(), cfg, opts); err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	b, err := awsio.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func localConfig(dir string) awsio.Config {
+	return awsio.Config{Backend: "local", DataDir: dir, Queue: "q", DLQ: "q-dlq",
+		Bucket: "bucket"}
+}
+
+func TestLocalConformance(t *testing.T) {
+	runConformance(t, localFactory)
+}
+
+func TestLocalSetupIsRepeatable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := localConfig(dir)
+	ctx := context.Background()
+	first, err := awsio.Setup(ctx, cfg, awsio.SetupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Created) != 4 || len(first.Found) != 0 {
+		t.Errorf("first Setup: %+v, want 4 created", first)
+	}
+	again, err := awsio.Setup(ctx, cfg, awsio.SetupOptions{MaxReceive: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Created) != 0 || len(again.Found) != 4 {
+		t.Errorf("second Setup: %+v, want 4 found", again)
+	}
+}
+
+func TestLocalKeysAreChecked(t *testing.T) {
+	b := localFactory(t, awsio.SetupOptions{})
+	bad := []string{"", "/etc/passwd", "../x", "a/../../x", "a//b", "a/./b", "a\\b",
+		"a/.rptctl-tmp-1"}
+	for _, k := range bad {
+		if err := b.Store.Put(context.Background(), k, []byte("x")); err == nil {
+			t.Errorf("Put(%q) succeeded", k)
+		}
+		if _, err := b.Store.Get(context.Background(), k); err == nil ||
+			errors.Is(err, awsio.ErrNotFound) {
+			t.Errorf("Get(%q) = %v, want a key error", k, err)
+		}
+	}
+}
+
+// TestLocalTwoProcessesShareQueue opens the same data folder twice, as
+// serve and dlq commands do, and checks that each message is received by
+// exactly one of many concurrent receivers.
+func TestLocalTwoOpensShareQueue(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var backends []*awsio.Backend
+	for range 2 {
+		b, err := awsio.Open(ctx, localConfig(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		backends = append(backends, b)
+	}
+	const n = 60
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			q := backends[i%2].Queue
+			for {
+				msgs, err := q.Receive(ctx, awsio.ReceiveOptions{Max: 10,
+					Visibility: time.Minute, Wait: 500 * time.Millisecond})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(msgs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range msgs {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range n {
+		if _, err := backends[i%2].Queue.Send(ctx, "Ym9keQ==", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("received %d distinct messages, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("message %s received %d times", id, c)
+		}
+	}
+}
+
+func TestSweepPayloads(t *testing.T) {
+	b := localFactory(t, awsio.SetupOptions{})
+	ctx := context.Background()
+	for _, k := range []string{"payloads/a/b/old", "payloads/a/b/new", "results/old"} {
+		if err := b.Store.Put(ctx, k, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	n, err := awsio.SweepPayloads(ctx, b.Store, time.Hour, now.Add(30*time.Minute))
+	if err != nil || n != 0 {
+		t.Fatalf("early sweep removed %d, %v", n, err)
+	}
+	n, err = awsio.SweepPayloads(ctx, b.Store, time.Hour, now.Add(2*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("late sweep removed %d, %v, want 2", n, err)
+	}
+	if _, err := b.Store.Get(ctx, "results/old"); err != nil {
+		t.Errorf("sweep touched results/: %v", err)
+	}
+}
