@@ -1,0 +1,170 @@
+package reports
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// xmlDecl matches a well-formed XML declaration's pseudo-attributes (XML
+// 1.0 section 2.8).
+var xmlDecl = regexp.MustCompile(`^<\?xml\s+version\s*=\s*("[^"]*"|'[^']*')` +
+	`(\s+encoding\s*=\s*("[^"]*"|'[^']*'))?(\s+standalone\s*=\s*("[^"]*"|'[^']*'))?\s*\?>$`)
+
+// declEncoding finds the encoding name in a declaration, well-formed or not.
+var declEncoding = regexp.MustCompile(`encoding\s*=\s*["']?([A-Za-z0-9._:-]+)`)
+
+// xmlText turns the bytes of an XML document into valid UTF-8 text: a
+// byte-order mark removed, the encoding declared in the prolog decoded
+// (via golang.org/x/net/html/charset, which knows the names receivers
+// use), invalid UTF-8 read as windows-1252 (the bytes AOL and others send
+// undeclared are cp1252 punctuation) and control characters, which XML
+// 1.0 section 2.2 forbids, removed. Every repair is recorded in wn.
+func xmlText(data []byte, wn *warnings) string {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xfe, 0xff}), bytes.HasPrefix(data, []byte{0xff, 0xfe}):
+		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
+		if out, err := dec.Bytes(data); err == nil {
+			data = out
+		} else {
+			wn.add("UTF-16 text could not be decoded: read as UTF-8")
+		}
+	case bytes.HasPrefix(data, utf8BOM):
+		data = data[len(utf8BOM):]
+		wn.add("UTF-8 byte-order mark removed")
+	}
+
+	data = decodeDeclared(data, wn)
+	data = cleanUTF8(data, wn)
+	return string(data)
+}
+
+// decodeDeclared converts a document whose XML declaration names an
+// encoding other than UTF-8 (or ASCII, its subset).
+func decodeDeclared(data []byte, wn *warnings) []byte {
+	decl := findDecl(data)
+	if decl == "" {
+		return data
+	}
+	if !xmlDecl.MatchString(decl) {
+		wn.add("malformed XML declaration %q ignored", clip(decl))
+	}
+	m := declEncoding.FindStringSubmatch(decl)
+	if m == nil {
+		return data
+	}
+	name := lower(m[1])
+	switch name {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return data
+	}
+	enc, canonical := charset.Lookup(name)
+	if enc == nil {
+		wn.add("unknown encoding %q declared: read as UTF-8", clip(m[1]))
+		return data
+	}
+	if canonical == "utf-8" {
+		return data
+	}
+	out, err := enc.NewDecoder().Bytes(data)
+	if err != nil {
+		wn.add("text in encoding %q could not be decoded: read as UTF-8", clip(m[1]))
+		return data
+	}
+	return out
+}
+
+// findDecl returns the XML declaration near the start of data, if any.
+func findDecl(data []byte) string {
+	head := data
+	if len(head) > 1024 {
+		head = head[:1024]
+	}
+	i := bytes.Index(head, []byte("<?xml"))
+	if i < 0 {
+		return ""
+	}
+	if j := bytes.IndexByte(head[:i], '<'); j >= 0 {
+		return "" // an element comes first: this is no declaration
+	}
+	j := bytes.Index(head[i:], []byte("?>"))
+	if j < 0 {
+		return ""
+	}
+	return string(head[i : i+j+2])
+}
+
+// cleanUTF8 returns data unchanged when it is valid UTF-8 without control
+// characters, and a repaired copy otherwise.
+func cleanUTF8(data []byte, wn *warnings) []byte {
+	i := 0
+	for i < len(data) {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		i += size
+	}
+	if i == len(data) {
+		return data
+	}
+
+	out := make([]byte, i, len(data)+len(data)/8)
+	copy(out, data[:i])
+	invalid, control := 0, 0
+	for i < len(data) {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				control++
+			} else {
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			invalid++
+			out = utf8.AppendRune(out, charmap.Windows1252.DecodeByte(c))
+		} else {
+			out = append(out, data[i:i+size]...)
+		}
+		i += size
+	}
+	if invalid > 0 {
+		wn.add("%d bytes of invalid UTF-8 read as windows-1252", invalid)
+	}
+	if control > 0 {
+		wn.add("%d control characters removed", control)
+	}
+	return out
+}
+
+// isBlank reports whether s holds only XML white space.
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// trim removes XML white space around s.
+func trim(s string) string { return strings.Trim(s, " \t\r\n") }
