@@ -54,6 +54,7 @@ func (m *mailWalk) failure() *Report {
 		DKIMDomain:        firstDomain(fb.get("DKIM-Domain")),
 		DKIMSelector:      trim(fb.get("DKIM-Selector")),
 		IdentityAlignment: lower(trim(fb.get("Identity-Alignment"))),
+		AuthResults:       trim(fb.get("Authentication-Results")),
 	}
 	if f.FeedbackType == "" {
 		wn.add("no Feedback-Type: auth-failure assumed")
@@ -219,9 +220,7 @@ func (m *mailWalk) textNotice() *Report {
 		fields, headers := text, []byte(nil)
 		if i := bytes.Index(text, noticeHeaders); i >= 0 {
 			fields = text[:i]
-			if j := bytes.IndexByte(text[i:], '\n'); j >= 0 {
-				headers = bytes.TrimLeft(text[i+j+1:], " \t\r\n")
-			}
+			headers = firstField(text[i:])
 		}
 		vals := map[string]string{}
 		for _, mt := range noticeField.FindAllSubmatch(fields, 64) {
@@ -231,6 +230,23 @@ func (m *mailWalk) textNotice() *Report {
 			continue
 		}
 		return m.noticeReport(vals, headers)
+	}
+	return nil
+}
+
+// firstField returns text from its first line that is a header field
+// (the announcement before Exim's copy of the headers may wrap).
+func firstField(text []byte) []byte {
+	for len(text) > 0 {
+		i := bytes.IndexByte(text, '\n')
+		if i < 0 {
+			return nil
+		}
+		text = text[i+1:]
+		if _, ok := fieldName(text[:max(bytes.IndexByte(text, '\n'), 0)]); ok &&
+			text[0] != ' ' && text[0] != '\t' {
+			return text
+		}
 	}
 	return nil
 }

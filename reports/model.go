@@ -158,8 +158,11 @@ type Failure struct {
 	DKIMDomain        string    `json:"dkimDomain"`
 	DKIMSelector      string    `json:"dkimSelector"`
 	IdentityAlignment string    `json:"identityAlignment"`
-	Headers           []Header  `json:"headers"`
-	Source            *Source   `json:"source,omitempty"`
+	// AuthResults is the report's Authentication-Results field (RFC 6591
+	// section 3.1), unfolded. Added beside CONTRACT.md section 5.
+	AuthResults string   `json:"authenticationResults,omitempty"`
+	Headers     []Header `json:"headers"`
+	Source      *Source  `json:"source,omitempty"`
 }
 
 // Header is one header field of the original message in a failure report.
