@@ -201,7 +201,7 @@ func testEnricher(t testing.TB, opts Options, clock *fakeClock) *Enricher {
 		now:        clock.now,
 		resolvConf: "/nonexistent/resolv.conf",
 		ttl:        defaultTTLs,
-		cacheSize:  1000,
+		cacheSize:  defaultCacheSize,
 	})
 	if err != nil {
 		t.Fatal(err)
