@@ -55,13 +55,6 @@ type Enricher interface {
 // ParseFunc parses one attachment; reports.Parse is the default.
 type ParseFunc func(data []byte, opts reports.Options) ([]*reports.Report, error)
 
-// maxMessageSizer is implemented by queues that know their largest
-// message (SQS: MaximumMessageSize). The ingest server keeps inline
-// bodies under it.
-type maxMessageSizer interface {
-	MaxMessageSize() int
-}
-
 // Message attribute names (CONTRACT.md section 3).
 const (
 	AttrTraceID     = "traceId"
