@@ -93,6 +93,13 @@ func (a *aggregate) each(n int32, f func(c int32, name string)) {
 }
 
 func (a *aggregate) feedback(fb int32) {
+	records := 0
+	a.each(fb, func(_ int32, name string) {
+		if name == "record" {
+			records++
+		}
+	})
+	a.r.Records = make([]Record, 0, records)
 	policies := 0
 	a.each(fb, func(c int32, name string) {
 		switch name {

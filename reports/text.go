@@ -2,8 +2,8 @@ package reports
 
 import (
 	"bytes"
+	"encoding/binary"
 	"regexp"
-	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
@@ -102,22 +102,7 @@ func findDecl(data []byte) string {
 // cleanUTF8 returns data unchanged when it is valid UTF-8 without control
 // characters, and a repaired copy otherwise.
 func cleanUTF8(data []byte, wn *warnings) []byte {
-	i := 0
-	for i < len(data) {
-		c := data[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				break
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size == 1 {
-			break
-		}
-		i += size
-	}
+	i := firstBad(data)
 	if i == len(data) {
 		return data
 	}
@@ -154,6 +139,56 @@ func cleanUTF8(data []byte, wn *warnings) []byte {
 	return out
 }
 
+// firstBad returns the offset of the first byte that is invalid UTF-8 or
+// a control character XML forbids, or len(data). Eight bytes of printable
+// ASCII are checked at once: this runs over every byte of every report.
+func firstBad(data []byte) int {
+	const (
+		high  = 0x8080808080808080
+		space = 0x2020202020202020
+	)
+	i := 0
+	for i+8 <= len(data) {
+		x := binary.LittleEndian.Uint64(data[i:])
+		if x&high == 0 && (x-space)&^x&high == 0 {
+			i += 8 // ASCII, no byte below 0x20
+			continue
+		}
+		end := i + 8
+		for i < end {
+			c := data[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+					return i
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i
+			}
+			i += size
+		}
+	}
+	for i < len(data) {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(data)
+}
+
 // isBlank reports whether s holds only XML white space.
 func isBlank(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -167,4 +202,13 @@ func isBlank(s string) bool {
 }
 
 // trim removes XML white space around s.
-func trim(s string) string { return strings.Trim(s, " \t\r\n") }
+func trim(s string) string {
+	i, j := 0, len(s)
+	for i < j && isSpace(s[i]) {
+		i++
+	}
+	for j > i && isSpace(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}

@@ -26,7 +26,6 @@ type xnode struct {
 	text  string // character data directly inside, entities decoded
 	off   int    // offset of the start tag's '<' in the document
 	first int32
-	last  int32
 	next  int32
 }
 
@@ -67,7 +66,8 @@ type xparser struct {
 	s       string
 	i       int
 	t       *xtree
-	stack   []int32
+	stack   []int32 // open elements
+	lastKid []int32 // the last child of each open element, -1 for none
 	rootEnd bool // the root element is complete
 	stray   int  // bytes of text outside the root element
 	wn      *warnings
@@ -77,7 +77,7 @@ type xparser struct {
 func parseXML(doc string, wn *warnings) (*xtree, error) {
 	p := &xparser{
 		s:  doc,
-		t:  &xtree{doc: doc, root: -1, nodes: make([]xnode, 0, len(doc)/48+8)},
+		t:  &xtree{doc: doc, root: -1, nodes: make([]xnode, 0, strings.Count(doc, "<")/2+8)},
 		wn: wn,
 	}
 	for p.i < len(p.s) && !p.rootEnd {
@@ -282,6 +282,7 @@ func (p *xparser) endTag() error {
 			clip(open.qname), clip(name), line(p.s, p.i), ErrMalformed)}
 	}
 	p.stack = p.stack[:len(p.stack)-1]
+	p.lastKid = p.lastKid[:len(p.lastKid)-1]
 	p.rootEnd = len(p.stack) == 0
 	p.i += j + 1
 	return nil
@@ -375,23 +376,23 @@ func (p *xparser) depthCheck(off int) error {
 // open adds an element under the innermost open one.
 func (p *xparser) open(qname string, off int, empty bool) {
 	idx := int32(len(p.t.nodes))
-	p.t.nodes = append(p.t.nodes, xnode{qname: qname, off: off, first: -1, last: -1, next: -1})
-	if len(p.stack) == 0 {
+	p.t.nodes = append(p.t.nodes, xnode{qname: qname, off: off, first: -1, next: -1})
+	if top := len(p.stack) - 1; top < 0 {
 		p.t.root = idx
 	} else {
-		parent := &p.t.nodes[p.stack[len(p.stack)-1]]
-		if parent.first < 0 {
-			parent.first = idx
+		if last := p.lastKid[top]; last < 0 {
+			p.t.nodes[p.stack[top]].first = idx
 		} else {
-			p.t.nodes[parent.last].next = idx
+			p.t.nodes[last].next = idx
 		}
-		parent.last = idx
+		p.lastKid[top] = idx
 	}
 	if empty {
 		p.rootEnd = len(p.stack) == 0
 		return
 	}
 	p.stack = append(p.stack, idx)
+	p.lastKid = append(p.lastKid, -1)
 }
 
 // unescape decodes the predefined entities and character references of
