@@ -68,8 +68,8 @@ type xparser struct {
 	t       *xtree
 	stack   []int32 // open elements
 	lastKid []int32 // the last child of each open element, -1 for none
-	rootEnd bool // the root element is complete
-	stray   int  // bytes of text outside the root element
+	rootEnd bool    // the root element is complete
+	stray   int     // bytes of text outside the root element
 	wn      *warnings
 }
 
