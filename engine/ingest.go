@@ -170,6 +170,10 @@ func (s *Ingest) readRaw(r *http.Request, g grant) (submission, *apiError) {
 		customerID:  r.Header.Get("X-Customer-Id"),
 		contentType: r.Header.Get("Content-Type"),
 	}
+	if mt, _, _ := mime.ParseMediaType(sub.contentType); mt == "application/octet-stream" {
+		// What clients send when they do not know: sniff instead.
+		sub.contentType = ""
+	}
 	if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil {
 		sub.filename = cleanFilename(params["filename"])
 	}
