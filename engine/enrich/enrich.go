@@ -124,7 +124,7 @@ func newEnricher(opts Options, ev env) (*Enricher, error) {
 		base, cancel := context.WithCancel(context.Background())
 		e.cancel = cancel
 		e.lookup = &lookup{
-			res:     newResolver(servers, timeout, workers, log, m),
+			res:     newResolver(servers, timeout, workers, log, m, ev.now),
 			cache:   newCache(ev.cacheSize, ev.now),
 			ttl:     ev.ttl,
 			base:    base,
@@ -253,8 +253,8 @@ func (e *Enricher) fillHost(ctx context.Context, s *reports.Source, addr netip.A
 }
 
 // confirm picks the hostname of addr among its PTR names (sorted): the
-// first whose A or AAAA records hold addr, else the first. It asks about
-// at most maxPTRCandidates names.
+// first whose A or AAAA records hold addr, else the first. names holds at
+// most maxPTRCandidates names, so that many PTRs cost few queries.
 func (e *Enricher) confirm(ctx context.Context, names []string,
 	addr netip.Addr) (string, bool) {
 	qtype := dns.TypeAAAA
@@ -262,7 +262,7 @@ func (e *Enricher) confirm(ctx context.Context, names []string,
 		qtype = dns.TypeA
 	}
 	want := addr.String()
-	for _, name := range names[:min(len(names), maxPTRCandidates)] {
+	for _, name := range names {
 		if _, ok := dns.IsDomainName(name); !ok {
 			continue
 		}

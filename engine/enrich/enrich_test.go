@@ -263,8 +263,8 @@ func TestUnansweringServer(t *testing.T) {
 	if n := ts.total(); n != 4 {
 		t.Errorf("server asked %d times, want 4 (2 addresses, 2 tries each)", n)
 	}
-	if got := counterValue(t, reg, "rptctl_enrich_dns_timeouts_total"); got != 2 {
-		t.Errorf("timeouts counted %v, want 2 (one per question)", got)
+	if got := counterValue(t, reg, "rptctl_enrich_dns_timeouts_total"); got != 4 {
+		t.Errorf("timeouts counted %v, want 4 (one per query sent)", got)
 	}
 }
 
@@ -452,4 +452,60 @@ func hasLabels(m *dto.Metric, labels []string) bool {
 		}
 	}
 	return true
+}
+
+// TestDeadServerRests checks that a server that stops answering rests
+// after tripAfter timeouts in a row, is probed by one question after
+// restFor, and is used again once it answers.
+func TestDeadServerRests(t *testing.T) {
+	drop := func(dns.Question, string) zoneReply { return zoneReply{drop: true} }
+	ts := startServer(t, drop)
+	clock := newFakeClock()
+	reg := prometheus.NewRegistry()
+	e := testEnricher(t, Options{
+		DNSServers: []string{ts.addr},
+		Timeout:    20 * time.Millisecond,
+		Registerer: reg,
+	}, clock)
+
+	// Two tries per question: the third address trips the server.
+	for _, ip := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		if got := e.Source(t.Context(), ip); got != (reports.Source{}) {
+			t.Fatalf("Source(%s) = %+v, want empty", ip, got)
+		}
+	}
+	if n := ts.total(); n != tripAfter {
+		t.Fatalf("server asked %d times, want %d", n, tripAfter)
+	}
+
+	// Resting: nothing is sent.
+	e.Source(t.Context(), "192.0.2.4")
+	if n := ts.total(); n != tripAfter {
+		t.Errorf("resting server asked %d times, want %d", n, tripAfter)
+	}
+	if got := counterValue(t, reg, "rptctl_enrich_dns_queries_total",
+		"outcome", "skipped"); got != 1 {
+		t.Errorf("skipped queries = %v, want 1", got)
+	}
+
+	// After the rest one probe, which times out: resting again.
+	clock.advance(restFor)
+	e.Source(t.Context(), "192.0.2.5")
+	e.Source(t.Context(), "192.0.2.6")
+	if n := ts.total(); n != tripAfter+1 {
+		t.Errorf("server asked %d times after one probe, want %d", n, tripAfter+1)
+	}
+
+	// The server answers again: the next probe brings it back.
+	ts.setZone(records(t,
+		"7.2.0.192.in-addr.arpa. 300 IN PTR mx.example.com.",
+		"mx.example.com. 300 IN A 192.0.2.7",
+	))
+	clock.advance(restFor)
+	if got := e.Source(t.Context(), "192.0.2.7"); !got.HostnameVerified {
+		t.Errorf("Source after recovery = %+v, want verified", got)
+	}
+	if got := e.Source(t.Context(), "192.0.2.8"); got.Service != ServiceNoPTR {
+		t.Errorf("Source after recovery = %+v, want %s", got, ServiceNoPTR)
+	}
 }

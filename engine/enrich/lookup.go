@@ -73,7 +73,9 @@ func (l *lookup) entryOf(key string, qtype uint16, rep reply) (*entry, time.Dura
 		ttl = min(ttl, time.Duration(rr.Header().Ttl)*time.Second)
 		switch rr := rr.(type) {
 		case *dns.PTR:
-			e.names = append(e.names, hostname(rr.Ptr))
+			if name := hostname(rr.Ptr); name != "" {
+				e.names = append(e.names, name)
+			}
 		case *dns.A:
 			e.addrs = appendAddr(e.addrs, rr.A)
 		case *dns.AAAA:
@@ -81,12 +83,16 @@ func (l *lookup) entryOf(key string, qtype uint16, rep reply) (*entry, time.Dura
 		}
 	}
 	if len(e.names) == 0 && len(e.addrs) == 0 {
-		// Only records of other types, a CNAME without its target.
+		// Only records of other types (a CNAME without its target), or a
+		// PTR to the root.
 		e.outcome = outcomeNoData
 		return e, l.negativeTTL(rep.msg)
 	}
+	// Sorted, so that the choice among several names does not depend on
+	// the order the server gave them in; only the first few are kept.
 	slices.Sort(e.names)
 	e.names = slices.Compact(e.names)
+	e.names = slices.Clip(e.names[:min(len(e.names), maxPTRCandidates)])
 	return e, clamp(ttl, l.ttl.Floor, l.ttl.Ceiling)
 }
 

@@ -25,7 +25,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rptctl_enrich_dns_queries_total",
-			Help: "DNS questions asked by source enrichment, by type and outcome.",
+			Help: "DNS queries sent by source enrichment, by type and outcome " +
+				"(skipped: not sent, every server resting after timeouts).",
 		}, []string{"type", "outcome"}),
 		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rptctl_enrich_dns_cache_hits_total",
@@ -37,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		timeouts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rptctl_enrich_dns_timeouts_total",
-			Help: "DNS questions that no server answered in time.",
+			Help: "DNS queries that the server did not answer in time.",
 		}),
 	}
 	var err error

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -29,6 +30,7 @@ const (
 	outcomeServFail outcome = "servfail" // SERVFAIL, REFUSED or another error code
 	outcomeTimeout  outcome = "timeout"  // no server answered in time
 	outcomeError    outcome = "error"    // network or protocol trouble
+	outcomeSkipped  outcome = "skipped"  // not sent: every server is resting
 )
 
 // negative reports whether o says, with authority, that there is nothing.
@@ -37,20 +39,72 @@ func (o outcome) negative() bool { return o == outcomeNXDomain || o == outcomeNo
 // temporary reports whether o says nothing about the name, only about the
 // servers, so that it is worth asking again later.
 func (o outcome) temporary() bool {
-	return o == outcomeServFail || o == outcomeTimeout || o == outcomeError
+	return o == outcomeServFail || o == outcomeTimeout || o == outcomeError ||
+		o == outcomeSkipped
+}
+
+// A server that stops answering would cost every question its timeout
+// times the tries: hours for a large report. After tripAfter timeouts in a
+// row a server rests for restFor, its questions going to the next server or
+// failing at once, then one question probes it.
+const (
+	tripAfter = 5
+	restFor   = 15 * time.Second
+)
+
+// server is one resolver address and its recent health.
+type server struct {
+	addr string
+
+	mu        sync.Mutex
+	timeouts  int       // in a row
+	restUntil time.Time // while timeouts >= tripAfter
+}
+
+// available reports whether a question may go to s now. When s has rested
+// long enough the caller is its probe, and the others keep waiting.
+func (s *server) available(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.timeouts < tripAfter {
+		return true
+	}
+	if now.Before(s.restUntil) {
+		return false
+	}
+	s.restUntil = now.Add(restFor)
+	return true
+}
+
+// record notes the outcome of a question to s; it reports whether s has
+// just begun to rest.
+func (s *server) record(o outcome, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o != outcomeTimeout {
+		s.timeouts = 0
+		return false
+	}
+	s.timeouts++
+	if s.timeouts == tripAfter {
+		s.restUntil = now.Add(restFor)
+		return true
+	}
+	return false
 }
 
 // resolver asks recursive DNS servers questions over UDP, and over TCP when
 // the UDP answer is truncated (RFC 1035 section 4.2.1, RFC 7766). It is safe
 // for concurrent use; at most cap(inflight) queries are on the wire at once.
 type resolver struct {
-	servers  []string // host:port, tried in order
+	servers  []*server // tried in order
 	timeout  time.Duration
 	attempts int
 	inflight chan struct{}
 	udp, tcp *dns.Client
 	log      *slog.Logger
 	metrics  *metrics
+	now      func() time.Time
 }
 
 // reply is the resolver's answer to one question.
@@ -62,8 +116,12 @@ type reply struct {
 
 // newResolver builds a resolver over servers. attempts is the number of
 // tries of one question, spread over the servers in order.
-func newResolver(servers []string, timeout time.Duration, maxInFlight int,
-	log *slog.Logger, m *metrics) *resolver {
+func newResolver(addrs []string, timeout time.Duration, maxInFlight int,
+	log *slog.Logger, m *metrics, now func() time.Time) *resolver {
+	servers := make([]*server, len(addrs))
+	for i, a := range addrs {
+		servers[i] = &server{addr: a}
+	}
 	return &resolver{
 		servers:  servers,
 		timeout:  timeout,
@@ -73,22 +131,35 @@ func newResolver(servers []string, timeout time.Duration, maxInFlight int,
 		tcp:      &dns.Client{Net: "tcp", Timeout: timeout},
 		log:      log,
 		metrics:  m,
+		now:      now,
 	}
 }
 
 // query asks name/qtype, trying the servers in turn until one gives an
-// answer that is not a server failure. It never returns an error: trouble
-// is an outcome.
+// answer that is not a server failure, and skipping servers that rest. It
+// never returns an error: trouble is an outcome.
 func (r *resolver) query(ctx context.Context, name string, qtype uint16) reply {
-	var last reply
+	last := reply{outcome: outcomeSkipped}
 	for attempt := range r.attempts {
-		server := r.servers[attempt%len(r.servers)]
-		last = r.exchange(ctx, server, name, qtype)
+		s := r.servers[attempt%len(r.servers)]
+		if !s.available(r.now()) {
+			continue
+		}
+		last = r.exchange(ctx, s.addr, name, qtype)
+		r.metrics.query(dns.TypeToString[qtype], last.outcome)
+		if s.record(last.outcome, r.now()) {
+			r.log.Warn("DNS server not answering, resting it",
+				"server", s.addr,
+				"timeouts", tripAfter,
+				"rest", restFor)
+		}
 		if !last.outcome.temporary() || ctx.Err() != nil {
-			break
+			return last
 		}
 	}
-	r.metrics.query(dns.TypeToString[qtype], last.outcome)
+	if last.outcome == outcomeSkipped {
+		r.metrics.query(dns.TypeToString[qtype], last.outcome)
+	}
 	return last
 }
 

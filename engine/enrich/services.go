@@ -42,10 +42,11 @@ type serviceMap struct {
 	patterns []pattern // in order, override file first
 }
 
-// pattern is one wildcard entry.
+// pattern is one wildcard entry. tail is the literal end of glob, which a
+// matching host must end with: a cheap test before path.Match.
 type pattern struct {
-	glob string
-	svc  service
+	glob, tail string
+	svc        service
 }
 
 // loadServices reads the embedded map and, when overridePath is not empty,
@@ -120,7 +121,8 @@ func (m *serviceMap) add(rec []string) error {
 	if _, err := path.Match(domain, ""); err != nil {
 		return fmt.Errorf("pattern %q: %w", domain, err)
 	}
-	m.patterns = append(m.patterns, pattern{glob: domain, svc: svc})
+	tail := domain[strings.LastIndexAny(domain, "*?]")+1:]
+	m.patterns = append(m.patterns, pattern{glob: domain, tail: tail, svc: svc})
 	return nil
 }
 
@@ -128,6 +130,9 @@ func (m *serviceMap) add(rec []string) error {
 // pattern that matches, else the longest domain that is host or a parent.
 func (m *serviceMap) match(host string) (service, bool) {
 	for _, p := range m.patterns {
+		if !strings.HasSuffix(host, p.tail) {
+			continue
+		}
 		if ok, _ := path.Match(p.glob, host); ok {
 			return p.svc, true
 		}
