@@ -106,3 +106,27 @@ func containsAny(s string, subs ...string) bool {
 	}
 	return false
 }
+
+// BatchDeleter deletes several messages in one call where the backend
+// can. errs holds, per receipt, nil or why that one was not deleted
+// (wrapping ErrReceiptInvalid for stale handles); err is a failure of
+// the whole call.
+type BatchDeleter interface {
+	DeleteBatch(ctx context.Context, receipts []string) (errs []error, err error)
+}
+
+// DeleteBatch deletes messages with q's BatchDeleter, or one by one.
+func DeleteBatch(ctx context.Context, q Queue, receipts []string) ([]error, error) {
+	if bd, ok := q.(BatchDeleter); ok {
+		return bd.DeleteBatch(ctx, receipts)
+	}
+	errs := make([]error, len(receipts))
+	for i, r := range receipts {
+		err := q.Delete(ctx, r)
+		if err != nil && !errors.Is(err, ErrReceiptInvalid) {
+			return errs, err
+		}
+		errs[i] = err
+	}
+	return errs, nil
+}

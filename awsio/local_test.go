@@ -150,3 +150,28 @@ func TestSweepPayloads(t *testing.T) {
 		t.Errorf("sweep touched results/: %v", err)
 	}
 }
+
+// TestLocalStaleDelete: locally a stale handle is refused outright.
+func TestLocalStaleDelete(t *testing.T) {
+	b := localFactory(t, awsio.SetupOptions{})
+	ctx := context.Background()
+	if _, err := b.Queue.Send(ctx, "Ym9keQ==", nil); err != nil {
+		t.Fatal(err)
+	}
+	opts := awsio.ReceiveOptions{Max: 1, Visibility: time.Minute}
+	first, err := b.Queue.Receive(ctx, opts)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("Receive: %d, %v", len(first), err)
+	}
+	if err := b.Queue.ChangeVisibility(ctx, first[0].ReceiptHandle, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Queue.Receive(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, receipt := range []string{first[0].ReceiptHandle, "", "made-up"} {
+		if err := b.Queue.Delete(ctx, receipt); !errors.Is(err, awsio.ErrReceiptInvalid) {
+			t.Errorf("Delete(%q) = %v, want ErrReceiptInvalid", receipt, err)
+		}
+	}
+}
