@@ -53,6 +53,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxRatio <= 0 {
 		l.MaxRatio = DefaultMaxRatio
 	}
+	l.MaxRatio = min(l.MaxRatio, 1<<20) // keeps size * ratio within int64
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
 	}

@@ -61,12 +61,11 @@ func (w *walker) unzipEntry(f *zip.File) ([]byte, error) {
 	}
 	defer rc.Close() //nolint:errcheck // read-only; errors surface from Read
 
-	limit := w.budget
-	if comp := int64(f.CompressedSize64); comp > 0 {
-		if max := comp * int64(w.limits.MaxRatio); max >= zipRatioFloor && max < limit {
-			limit = max
-		}
-	}
+	// Header sizes are not trusted; the cap keeps the product in int64.
+	comp := int64(min(f.CompressedSize64, 1<<32))
+	// The ratio bounds what an entry may expand to, never below
+	// zipRatioFloor; the budget bounds it too.
+	limit := min(w.budget, max(comp*int64(w.limits.MaxRatio), zipRatioFloor))
 	var out bytes.Buffer
 	n, err := out.ReadFrom(io.LimitReader(rc, limit+1))
 	w.budget -= n
