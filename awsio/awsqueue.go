@@ -145,7 +145,8 @@ func fromSQSMessage(m types.Message) Message {
 		out.Attributes[k] = a
 	}
 	sys := m.Attributes
-	out.ReceiveCount = int(atoi64(sys[string(types.MessageSystemAttributeNameApproximateReceiveCount)]))
+	out.ReceiveCount = int(atoi64(sys[string(
+		types.MessageSystemAttributeNameApproximateReceiveCount)]))
 	out.FirstReceived = millis(sys[string(
 		types.MessageSystemAttributeNameApproximateFirstReceiveTimestamp)])
 	out.SentAt = millis(sys[string(types.MessageSystemAttributeNameSentTimestamp)])
