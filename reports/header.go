@@ -64,35 +64,43 @@ func splitHeader(data []byte) (header, []byte) {
 		}
 	}
 	var h header
+	var folded []byte // the value of the last field, when it has continuations
+	flush := func() {
+		if folded != nil {
+			h[len(h)-1].value = string(folded)
+			folded = nil
+		}
+	}
 	rest := data
 	for len(rest) > 0 {
-		i := bytes.IndexByte(rest, '\n')
-		var ln []byte
-		next := rest[len(rest):]
-		if i >= 0 {
+		ln, next := rest, rest[len(rest):]
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
 			ln, next = rest[:i], rest[i+1:]
-		} else {
-			ln = rest
 		}
 		ln = bytes.TrimSuffix(ln, []byte("\r"))
 		if len(ln) == 0 {
+			flush()
 			return h, next
 		}
 		if ln[0] == ' ' || ln[0] == '\t' {
 			if len(h) == 0 {
 				return h, rest
 			}
+			// RFC 5322 section 2.2.3: unfolding; the fold's white space
+			// becomes one space.
 			if v := bytes.TrimLeft(ln, " \t"); len(v) > 0 {
-				f := &h[len(h)-1]
-				if f.value == "" {
-					f.value = string(v)
-				} else {
-					f.value += " " + string(v)
+				if folded == nil {
+					folded = append([]byte(nil), h[len(h)-1].value...)
 				}
+				if len(folded) > 0 {
+					folded = append(folded, ' ')
+				}
+				folded = append(folded, v...)
 			}
 			rest = next
 			continue
 		}
+		flush()
 		name, ok := fieldName(ln)
 		if !ok || len(h) >= maxFields {
 			return h, rest
@@ -100,6 +108,7 @@ func splitHeader(data []byte) (header, []byte) {
 		h = append(h, field{name: name, value: string(bytes.Trim(ln[len(name)+1:], " \t"))})
 		rest = next
 	}
+	flush()
 	return h, nil
 }
 

@@ -282,3 +282,37 @@ func qpMessage(xml string) string {
 		"Content-Type: text/xml; name=r.xml\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
 		body + "\r\n--b--\r\n"
 }
+
+// TestPathological feeds inputs built to cost quadratic time or much
+// memory in a careless parser; each must finish and be refused or read.
+func TestPathological(t *testing.T) {
+	pieces := strings.Repeat("x<!---->", 200000)
+	folds := "From: a@example.com\r\nSubject: s" + strings.Repeat("\r\n s", 200000) +
+		"\r\n\r\nbody\r\n"
+	manyRecords := strings.Repeat(rec("bad-ip", "1"), 3000)
+	tests := []struct {
+		name string
+		data string
+		ok   bool
+	}{
+		{"text in many pieces", aggXML(rec("192.0.2.1", "1") + "<x>" + pieces + "</x>"), true},
+		{"header with many folds", folds, false},
+		{"many broken records", aggXML(manyRecords + rec("192.0.2.1", "1")), true},
+		{"many literal lt", aggXML("<x>" + strings.Repeat("< ", 100000) + "</x>"), true},
+		{"many parts", "From: a@b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+			strings.Repeat("--b\r\n\r\nx\r\n", 5000) + "--b--\r\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := Parse([]byte(tt.data), Options{Name: "p"})
+			if tt.ok != (err == nil) {
+				t.Fatalf("err %v, want ok=%v", err, tt.ok)
+			}
+			for _, r := range rs {
+				if len(r.Warnings) > maxWarnings+1 {
+					t.Errorf("%d warnings, over the cap", len(r.Warnings))
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,11 +61,12 @@ type tlsFailure struct {
 func parseTLS(data []byte, h hints) (*Report, error) {
 	var wn warnings
 	data = bytes.TrimPrefix(data, utf8BOM)
-	if !json.Valid(data) {
-		return nil, fmt.Errorf("reading JSON: %w", jsonError(data))
-	}
 	var in tlsReport
 	if err := json.Unmarshal(data, &in); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("reading JSON at byte %d: %w: %w", se.Offset, err, ErrMalformed)
+		}
 		return nil, fmt.Errorf("reading SMTP TLS report: %w: %w", err, ErrNotReport)
 	}
 	if in.DateRange == nil || in.Policies == nil && in.OrganizationName.s == "" {
@@ -183,16 +185,6 @@ func tlsTime(raw, field string, wn *warnings) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q %q is not a date-time: %w", field, clip(s), ErrNotReport)
-}
-
-// jsonError explains why data is not JSON, with the byte offset.
-func jsonError(data []byte) error {
-	var v any
-	err := json.Unmarshal(data, &v)
-	if err == nil {
-		return ErrMalformed
-	}
-	return fmt.Errorf("%w: %w", err, ErrMalformed)
 }
 
 // flexString reads a JSON string, number or null as text.

@@ -11,7 +11,12 @@ import (
 type warnings struct {
 	list  []string
 	count map[string]int
+	more  int // warnings not kept, over maxWarnings
 }
+
+// maxWarnings bounds the distinct warnings of one report: a report whose
+// every record is broken says so in the first few hundred.
+const maxWarnings = 200
 
 func (w *warnings) add(format string, args ...any) {
 	msg := format
@@ -21,7 +26,12 @@ func (w *warnings) add(format string, args ...any) {
 	if w.count == nil {
 		w.count = make(map[string]int)
 	}
-	if w.count[msg] == 0 {
+	switch {
+	case w.count[msg] > 0:
+	case len(w.list) >= maxWarnings:
+		w.more++
+		return
+	default:
 		w.list = append(w.list, msg)
 	}
 	w.count[msg]++
@@ -35,6 +45,9 @@ func (w *warnings) strings() []string {
 			msg = fmt.Sprintf("%s (%d times)", msg, n)
 		}
 		out = append(out, msg)
+	}
+	if w.more > 0 {
+		out = append(out, fmt.Sprintf("%d more warnings not listed", w.more))
 	}
 	return out
 }

@@ -20,6 +20,11 @@ import (
 // maxXMLDepth bounds element nesting; an aggregate report nests 5 deep.
 const maxXMLDepth = 64
 
+// maxXMLElements bounds the elements of one document, and so the memory
+// of its tree (48 bytes an element): 4 million is some 200,000 records,
+// several times the largest reports big receivers send.
+const maxXMLElements = 4 << 20
+
 // xnode is one element. Children are linked by index, -1 for none.
 type xnode struct {
 	qname string // name as written, prefix included
@@ -68,6 +73,7 @@ type xparser struct {
 	t       *xtree
 	stack   []int32 // open elements
 	lastKid []int32 // the last child of each open element, -1 for none
+	buf     [][]byte // text of each open element when it came in pieces
 	rootEnd bool    // the root element is complete
 	stray   int     // bytes of text outside the root element
 	wn      *warnings
@@ -77,7 +83,7 @@ type xparser struct {
 func parseXML(doc string, wn *warnings) (*xtree, error) {
 	p := &xparser{
 		s:  doc,
-		t:  &xtree{doc: doc, root: -1, nodes: make([]xnode, 0, strings.Count(doc, "<")/2+8)},
+		t:  &xtree{doc: doc, root: -1, nodes: make([]xnode, 0, min(strings.Count(doc, "<")/2+8, 1<<20))},
 		wn: wn,
 	}
 	for p.i < len(p.s) && !p.rootEnd {
@@ -119,10 +125,14 @@ func (p *xparser) finish() error {
 	if len(p.stack) == 0 {
 		return nil
 	}
+	open := &p.t.nodes[p.stack[len(p.stack)-1]]
+	openLine := line(p.s, open.off)
+	openName := open.qname
+	depth := len(p.stack)
 
 	// A wrapper left open around a complete <feedback> (an <xs:schema>
 	// start tag some reporters print before the report) is dropped.
-	if len(p.stack) == 1 {
+	if depth == 1 {
 		root := &p.t.nodes[p.t.root]
 		if fb := p.t.child(p.t.root, "feedback"); fb >= 0 && root.local() != "feedback" {
 			p.wn.add("unclosed <%s> before <feedback> dropped", clip(root.qname))
@@ -130,10 +140,9 @@ func (p *xparser) finish() error {
 			return nil
 		}
 	}
-	open := &p.t.nodes[p.stack[len(p.stack)-1]]
 	return &xmlSyntaxError{off: len(p.s), err: fmt.Errorf(
 		"document ends inside <%s> opened on line %d (truncated?): %w",
-		clip(open.qname), line(p.s, open.off), ErrMalformed)}
+		clip(openName), openLine, ErrMalformed)}
 }
 
 // onlyMarkup reports whether rest holds only comments and processing
@@ -177,11 +186,7 @@ func (p *xparser) text(s string) {
 	if strings.IndexByte(s, '&') >= 0 {
 		s = p.unescape(s)
 	}
-	if n.text == "" {
-		n.text = s
-	} else {
-		n.text += s
-	}
+	p.appendText(s)
 }
 
 // rawText appends text that needs no decoding (CDATA, a literal '<').
@@ -190,8 +195,36 @@ func (p *xparser) rawText(s string) {
 		p.stray += len(s)
 		return
 	}
-	n := &p.t.nodes[p.stack[len(p.stack)-1]]
-	n.text += s
+	p.appendText(s)
+}
+
+// appendText adds s to the innermost open element's text. The first piece
+// is kept as a substring of the document; further pieces (text broken by
+// comments, CDATA or child elements) go to a buffer of that element, so
+// that many pieces cost linear time.
+func (p *xparser) appendText(s string) {
+	top := len(p.stack) - 1
+	n := &p.t.nodes[p.stack[top]]
+	switch {
+	case n.text == "" && p.buf[top] == nil:
+		n.text = s
+	case p.buf[top] == nil:
+		p.buf[top] = append(append(make([]byte, 0, len(n.text)+len(s)), n.text...), s...)
+	default:
+		p.buf[top] = append(p.buf[top], s...)
+	}
+}
+
+// pop closes the innermost open element.
+func (p *xparser) pop() {
+	top := len(p.stack) - 1
+	if p.buf[top] != nil {
+		p.t.nodes[p.stack[top]].text = string(p.buf[top])
+		p.buf[top] = nil
+	}
+	p.stack = p.stack[:top]
+	p.lastKid = p.lastKid[:top]
+	p.buf = p.buf[:top]
 }
 
 func (p *xparser) errorf(off int, sentinel error, format string, args ...any) error {
@@ -281,8 +314,7 @@ func (p *xparser) endTag() error {
 			"element <%s> is never closed (found </%s> on line %d): %w",
 			clip(open.qname), clip(name), line(p.s, p.i), ErrMalformed)}
 	}
-	p.stack = p.stack[:len(p.stack)-1]
-	p.lastKid = p.lastKid[:len(p.lastKid)-1]
+	p.pop()
 	p.rootEnd = len(p.stack) == 0
 	p.i += j + 1
 	return nil
@@ -317,7 +349,7 @@ func (p *xparser) startTag() error {
 			if n+1 < len(s) && s[n+1] == '>' {
 				p.open(qname, start, true)
 				p.i = n + 2
-				return nil
+				return p.depthCheck(start)
 			}
 			return p.errorf(n, ErrMalformed, "stray '/' in start tag <%s>", clip(qname))
 		case '<':
@@ -370,6 +402,9 @@ func (p *xparser) depthCheck(off int) error {
 	if len(p.stack) > maxXMLDepth {
 		return p.errorf(off, ErrLimit, "elements nested deeper than %d", maxXMLDepth)
 	}
+	if len(p.t.nodes) > maxXMLElements {
+		return p.errorf(off, ErrLimit, "more than %d elements", maxXMLElements)
+	}
 	return nil
 }
 
@@ -393,6 +428,7 @@ func (p *xparser) open(qname string, off int, empty bool) {
 	}
 	p.stack = append(p.stack, idx)
 	p.lastKid = append(p.lastKid, -1)
+	p.buf = append(p.buf, nil)
 }
 
 // unescape decodes the predefined entities and character references of
