@@ -71,11 +71,11 @@ type xparser struct {
 	s       string
 	i       int
 	t       *xtree
-	stack   []int32 // open elements
-	lastKid []int32 // the last child of each open element, -1 for none
+	stack   []int32  // open elements
+	lastKid []int32  // the last child of each open element, -1 for none
 	buf     [][]byte // text of each open element when it came in pieces
-	rootEnd bool    // the root element is complete
-	stray   int     // bytes of text outside the root element
+	rootEnd bool     // the root element is complete
+	stray   int      // bytes of text outside the root element
 	wn      *warnings
 }
 
