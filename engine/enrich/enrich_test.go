@@ -509,3 +509,35 @@ func TestDeadServerRests(t *testing.T) {
 		t.Errorf("Source after recovery = %+v, want %s", got, ServiceNoPTR)
 	}
 }
+
+// TestTimeoutBurstDoesNotRest checks that timeouts from a server that is
+// still answering other questions (lost packets) do not make it rest.
+func TestTimeoutBurstDoesNotRest(t *testing.T) {
+	answer := records(t, "1.2.0.192.in-addr.arpa. 300 IN PTR mx.example.com.",
+		"mx.example.com. 300 IN A 192.0.2.1")
+	ts := startServer(t, func(q dns.Question, proto string) zoneReply {
+		if q.Name == "1.2.0.192.in-addr.arpa." || q.Name == "mx.example.com." {
+			return answer(q, proto)
+		}
+		return zoneReply{drop: true}
+	})
+	clock := newFakeClock()
+	const timeout = 20 * time.Millisecond
+	e := testEnricher(t, Options{DNSServers: []string{ts.addr}, Timeout: timeout}, clock)
+
+	e.Source(t.Context(), "192.0.2.1") // answered just now
+	for _, ip := range []string{"192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"} {
+		e.Source(t.Context(), ip)
+	}
+	if n := ts.total(); n != 2+8 {
+		t.Fatalf("server asked %d times, want 10: it answered within the timeout", n)
+	}
+
+	// Silent for a whole timeout: the next timeout makes it rest.
+	clock.advance(timeout)
+	e.Source(t.Context(), "192.0.2.6")
+	e.Source(t.Context(), "192.0.2.7")
+	if n := ts.total(); n != 11 {
+		t.Errorf("server asked %d times, want 11: resting after one more timeout", n)
+	}
+}

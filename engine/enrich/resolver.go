@@ -44,9 +44,11 @@ func (o outcome) temporary() bool {
 }
 
 // A server that stops answering would cost every question its timeout
-// times the tries: hours for a large report. After tripAfter timeouts in a
-// row a server rests for restFor, its questions going to the next server or
-// failing at once, then one question probes it.
+// times the tries: hours for a large report. A server rests for restFor
+// once tripAfter queries in a row timed out and it has answered nothing for
+// a whole query timeout (so that a burst of lost packets among hundreds of
+// queries in flight does not trip it). Its questions go to the next server
+// or fail at once; after the rest one question probes it.
 const (
 	tripAfter = 5
 	restFor   = 15 * time.Second
@@ -56,9 +58,11 @@ const (
 type server struct {
 	addr string
 
-	mu        sync.Mutex
-	timeouts  int       // in a row
-	restUntil time.Time // while timeouts >= tripAfter
+	mu         sync.Mutex
+	timeouts   int // in a row
+	lastAnswer time.Time
+	resting    bool
+	restUntil  time.Time
 }
 
 // available reports whether a question may go to s now. When s has rested
@@ -66,7 +70,7 @@ type server struct {
 func (s *server) available(now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.timeouts < tripAfter {
+	if !s.resting {
 		return true
 	}
 	if now.Before(s.restUntil) {
@@ -76,21 +80,21 @@ func (s *server) available(now time.Time) bool {
 	return true
 }
 
-// record notes the outcome of a question to s; it reports whether s has
-// just begun to rest.
-func (s *server) record(o outcome, now time.Time) bool {
+// record notes the outcome of a query to s, whose timeout is quiet; it
+// reports whether s has just begun to rest.
+func (s *server) record(o outcome, now time.Time, quiet time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o != outcomeTimeout {
-		s.timeouts = 0
+		s.timeouts, s.lastAnswer, s.resting = 0, now, false
 		return false
 	}
 	s.timeouts++
-	if s.timeouts == tripAfter {
-		s.restUntil = now.Add(restFor)
-		return true
+	if s.resting || s.timeouts < tripAfter || now.Sub(s.lastAnswer) < quiet {
+		return false
 	}
-	return false
+	s.resting, s.restUntil = true, now.Add(restFor)
+	return true
 }
 
 // resolver asks recursive DNS servers questions over UDP, and over TCP when
@@ -147,7 +151,7 @@ func (r *resolver) query(ctx context.Context, name string, qtype uint16) reply {
 		}
 		last = r.exchange(ctx, s.addr, name, qtype)
 		r.metrics.query(dns.TypeToString[qtype], last.outcome)
-		if s.record(last.outcome, r.now()) {
+		if s.record(last.outcome, r.now(), r.timeout) {
 			r.log.Warn("DNS server not answering, resting it",
 				"server", s.addr,
 				"timeouts", tripAfter,
