@@ -257,6 +257,8 @@ func (m *mailWalk) leaf(p part, ct, name string, content []byte) {
 
 	c := Sniff(content)
 	switch {
+	case (c == ContainerXML || c == ContainerJSON) && isProseType(ct):
+		m.quietParse(p, c, name, content)
 	case c == ContainerEmail && strings.HasPrefix(ct, "message/"):
 		m.w.walk(p.child(content, "attached message", name))
 	case c == ContainerEmail, c == ContainerUnknown:
@@ -265,6 +267,35 @@ func (m *mailWalk) leaf(p part, ct, name string, content []byte) {
 		}
 	default:
 		m.w.walk(p.child(content, "", name))
+	}
+}
+
+// isProseType reports declared types of text meant for people, which may
+// still carry a report (some receivers attach the XML as text/plain).
+func isProseType(ct string) bool {
+	return ct == "" || ct == "text/plain" || ct == "text/enriched"
+}
+
+// quietParse reads a prose part that looks like XML or JSON as a report;
+// when it is none ("<https://...> see above") it is kept as text for the
+// plain-text failure notice, and no error is reported.
+func (m *mailWalk) quietParse(p part, c Container, name string, content []byte) {
+	var r *Report
+	var err error
+	line := 0
+	if c == ContainerXML {
+		r, line, err = parseAggregate(content)
+	} else {
+		r, err = parseTLS(content, p.hints)
+	}
+	head := content[:min(len(content), 4096)]
+	switch {
+	case err == nil:
+		m.w.add(p.child(content, "", name), r)
+	case bytes.Contains(head, []byte("feedback>")) || bytes.Contains(head, []byte(`"policies"`)):
+		m.w.fail(p, line, err) // a report after all, and a broken one
+	default:
+		m.texts = append(m.texts, content)
 	}
 }
 
