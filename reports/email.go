@@ -41,6 +41,10 @@ func (w *walker) email(p part) {
 	p.hints = mailHints(hdr, p.hints)
 	before := len(w.reports) + len(w.errs)
 	m.entity(p, hdr, body, 0)
+	if m.feedback == nil && hdr.has("Feedback-Type") {
+		// A bare ARF feedback block saved as a file: its fields are all.
+		m.feedback, m.feedbackRaw = hdr, p.data
+	}
 
 	switch {
 	case m.feedback != nil:

@@ -316,3 +316,41 @@ func TestPathological(t *testing.T) {
 		})
 	}
 }
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Container
+	}{
+		{"", ContainerUnknown},
+		{"\x1f\x8b\x08", ContainerGzip},
+		{"PK\x03\x04rest", ContainerZip},
+		{"PK\x05\x06", ContainerZip},
+		{`  {"organization-name": "x"}`, ContainerJSON},
+		{"\xef\xbb\xbf\r\n\r\n<?xml version=\"1.0\"?>", ContainerXML},
+		{"\"<?xml version=\"1.0\"?><feedback>", ContainerXML},
+		{"garbage <dmarc:feedback>", ContainerXML},
+		{"\xff\xfe<\x00?\x00", ContainerXML},
+		{"Return-Path: <a@b>\r\nReceived: x\r\n\r\nbody", ContainerEmail},
+		{"From a@b Thu Jan  1 00:00:00 2024\nFrom: a@b\nSubject: s\n\nbody", ContainerEmail},
+		{"X-Mailer: y\n continued\nTo: c@d\n\nbody", ContainerEmail},
+		{"Note: this is prose, not a header block.\n", ContainerUnknown},
+		{"unused", ContainerUnknown},
+		{"hello world", ContainerUnknown},
+	}
+	for _, tt := range tests {
+		if got := Sniff([]byte(tt.in)); got != tt.want {
+			t.Errorf("Sniff(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestWrongDeclaredEncoding reads UTF-8 text declared as latin-1 as UTF-8.
+func TestWrongDeclaredEncoding(t *testing.T) {
+	doc := strings.Replace(strings.Replace(aggXML(rec("192.0.2.1", "1")), "UTF-8",
+		"ISO-8859-1", 1), "Unit Reporter", "Unit Réporter", 1)
+	rs, err := Parse([]byte(doc), Options{})
+	if err != nil || rs[0].OrgName != "Unit Réporter" || !hasWarning(rs[0], "is UTF-8") {
+		t.Fatalf("err %v, reports %+v", err, rs)
+	}
+}

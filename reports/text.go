@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
@@ -71,12 +72,33 @@ func decodeDeclared(data []byte, wn *warnings) []byte {
 	if canonical == "utf-8" {
 		return data
 	}
+	if singleByte(canonical) && utf8.Valid(data) && hasHighBytes(data) {
+		// Text that is valid UTF-8 and has non-ASCII bytes is all but
+		// never latin-1 or cp1252: the declaration is wrong.
+		wn.add("encoding %q declared but the text is UTF-8: read as UTF-8", clip(m[1]))
+		return data
+	}
 	out, err := enc.NewDecoder().Bytes(data)
 	if err != nil {
 		wn.add("text in encoding %q could not be decoded: read as UTF-8", clip(m[1]))
 		return data
 	}
 	return out
+}
+
+// singleByte reports the single-byte encodings of charset's names.
+func singleByte(name string) bool {
+	return strings.HasPrefix(name, "windows-125") || strings.HasPrefix(name, "iso-8859-") ||
+		strings.HasPrefix(name, "koi8") || name == "macintosh"
+}
+
+func hasHighBytes(data []byte) bool {
+	for _, c := range data {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // findDecl returns the XML declaration near the start of data, if any.
