@@ -124,7 +124,7 @@ func runSubmit(ctx context.Context, opts submitOptions, deps submitDeps) error {
 	if err != nil {
 		return err
 	}
-	files, err := expandPaths(opts.Paths)
+	files, err := submitPaths(opts.Paths)
 	if err != nil {
 		return err
 	}
@@ -175,15 +175,15 @@ func printSubmit(out output, errw io.Writer, res []submitResult) error {
 	return nil
 }
 
-// expandPaths turns the arguments into files: a file as is, a folder
+// submitPaths turns the arguments into files: a file as is, a folder
 // into every regular file below it (sorted), anything else as a glob.
-func expandPaths(args []string) ([]string, error) {
+func submitPaths(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		info, err := os.Stat(a)
 		switch {
 		case err == nil && info.IsDir():
-			files, err := walkFiles(a)
+			files, err := filesBelow(a)
 			if err != nil {
 				return nil, err
 			}
@@ -205,7 +205,7 @@ func expandPaths(args []string) ([]string, error) {
 	return out, nil
 }
 
-func walkFiles(dir string) ([]string, error) {
+func filesBelow(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
