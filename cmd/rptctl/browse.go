@@ -3,16 +3,102 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 	"github.com/urfave/cli/v2"
+
+	"github.com/rptctl/rptctl/awsio"
+	"github.com/rptctl/rptctl/engine/results"
+	"github.com/rptctl/rptctl/tui"
 )
 
-// TODO: placeholder until the browse command lands.
+// browseOptions are the flags of `rptctl browse`.
+type browseOptions struct {
+	filterOptions
+	FailBelow float64
+}
+
+// browseDeps is what runBrowse reads from and draws on.
+type browseDeps struct {
+	Reader  results.Reader
+	In      io.Reader
+	Out     io.Writer
+	IsTTY   bool
+	NoColor bool
+	Now     func() time.Time
+}
+
 func browseCommand() *cli.Command {
+	flags := append(filterFlags(),
+		&cli.Float64Flag{Name: "fail-below", Value: results.DefaultFailBelow * 100,
+			Usage: "mark sources whose DMARC pass rate is under this percentage as failing"},
+	)
 	return &cli.Command{
-		Name: "browse",
-		Action: action(func(context.Context, *cli.Context, *env) error {
-			return errors.New("browse: not built yet")
+		Name:  "browse",
+		Usage: "the terminal UI over stored results (same filters as sources)",
+		Flags: flags,
+		Action: action(func(ctx context.Context, c *cli.Context, e *env) error {
+			opts := browseOptions{
+				filterOptions: readFilterFlags(c),
+				FailBelow:     c.Float64("fail-below"),
+			}
+			if _, _, err := opts.filter(time.Now()); err != nil {
+				return err
+			}
+			if !e.OutIsTTY {
+				return usagef("browse needs a terminal; for scripts use rptctl sources")
+			}
+			b, err := awsio.Open(ctx, e.global.backendConfig())
+			if err != nil {
+				return fmt.Errorf("opening the %s backend: %w", e.global.Backend, err)
+			}
+			defer closeBackend(b, e)
+			return runBrowse(ctx, opts, browseDeps{
+				Reader: b.Store, In: e.In, Out: e.Out, IsTTY: e.OutIsTTY,
+				NoColor: os.Getenv("NO_COLOR") != "", Now: time.Now,
+			})
 		}),
 	}
+}
+
+// runBrowse runs the browser until the user quits or ctx ends.
+func runBrowse(ctx context.Context, opts browseOptions, deps browseDeps) error {
+	f, lookback, err := opts.filter(deps.Now())
+	if err != nil {
+		return err
+	}
+	if opts.FailBelow < 0 || opts.FailBelow > 100 {
+		return usagef("--fail-below %v: use a percentage from 0 to 100", opts.FailBelow)
+	}
+	if deps.NoColor {
+		// lipgloss reads NO_COLOR too; saying it here also covers
+		// terminals that would otherwise be detected as colour capable.
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
+	m := tui.New(ctx, tui.Options{
+		Querier:  results.NewQuerier(deps.Reader, opts.Workers),
+		Filter:   f,
+		Lookback: lookback,
+		Flags:    results.FlagOptions{FailBelow: max(opts.FailBelow/100, 1e-9)},
+		Now:      deps.Now,
+	})
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(deps.In),
+		tea.WithOutput(deps.Out)}
+	if deps.IsTTY {
+		progOpts = append(progOpts, tea.WithAltScreen())
+	}
+	_, err = tea.NewProgram(m, progOpts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // interrupted: a normal way to leave
+	}
+	if err != nil {
+		return fmt.Errorf("running the browser: %w", err)
+	}
+	return nil
 }

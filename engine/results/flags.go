@@ -142,3 +142,23 @@ func (s Scope) Match(l *Line) bool {
 	}
 	return true
 }
+
+// Spikes marks the points of a trend that are spikes, judged as the spike
+// flag judges a source's days.
+func Spikes(points []TrendPoint, o FlagOptions) []bool {
+	o = o.withDefaults()
+	series := map[time.Time]int64{}
+	for _, p := range points {
+		if p.Messages > 0 {
+			series[day(p.Day)] = p.Messages
+		}
+	}
+	out := make([]bool, len(points))
+	for i, p := range points {
+		out[i] = isSpike(series, day(p.Day), p.Messages, o)
+	}
+	return out
+}
+
+// FailBelowOrDefault is the failing threshold in effect.
+func (o FlagOptions) FailBelowOrDefault() float64 { return o.withDefaults().FailBelow }

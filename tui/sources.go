@@ -1,0 +1,169 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/rptctl/rptctl/engine/results"
+)
+
+// sourcesScreen lists sources grouped by service, hostname or IP, within
+// a drill-down scope: a service's hostnames, a hostname's IPs.
+type sourcesScreen struct {
+	by      results.Grouping
+	scope   results.Scope
+	label   string
+	t       *table
+	items   []results.SourceRow
+	version int
+}
+
+func newSourcesScreen(by results.Grouping, scope results.Scope, label string) *sourcesScreen {
+	return &sourcesScreen{by: by, scope: scope, label: label,
+		t: newTable(sourceColumns(by)), version: -1}
+}
+
+func sourceColumns(by results.Grouping) []column {
+	cols := []column{{title: string(by)}}
+	switch by {
+	case results.ByService:
+		cols = append(cols, column{title: "type", width: 10, hideBelow: 110})
+	case results.ByHostname:
+		cols = append(cols, column{title: "service", width: 16, hideBelow: 100})
+	case results.ByIP:
+		cols = append(cols, column{title: "hostname", width: 24, hideBelow: 100},
+			column{title: "service", width: 14, hideBelow: 130})
+	}
+	return append(cols,
+		column{title: "messages", width: 9, right: true},
+		column{title: "pass rate", width: 18, bar: true},
+		column{title: "fail", width: 8, right: true, hideBelow: 90},
+		column{title: "dkim ok", width: 8, right: true, hideBelow: 140},
+		column{title: "spf ok", width: 8, right: true, hideBelow: 140},
+		column{title: "reports", width: 7, right: true, hideBelow: 100},
+		column{title: "last seen", width: 10, hideBelow: 120},
+		column{title: "flags", width: 17},
+	)
+}
+
+func (s *sourcesScreen) crumb() string { return s.label }
+
+func (s *sourcesScreen) list() *table { return s.t }
+
+// sync regroups when the dataset has changed.
+func (s *sourcesScreen) sync(e *env) {
+	if s.version == e.data.Version() {
+		return
+	}
+	s.version = e.data.Version()
+	s.items = e.data.Sources(s.by, s.scope, e.flags)
+	rows := make([]row, len(s.items))
+	for i := range s.items {
+		rows[i] = sourceRow(s.by, &s.items[i], i)
+	}
+	s.t.setRows(rows)
+}
+
+func sourceRow(by results.Grouping, r *results.SourceRow, ref int) row {
+	cells := []string{r.Key}
+	keys := []any{r.Key}
+	switch by {
+	case results.ByService:
+		cells, keys = append(cells, r.ServiceType), append(keys, r.ServiceType)
+	case results.ByHostname:
+		cells, keys = append(cells, r.Service), append(keys, r.Service)
+	case results.ByIP:
+		cells = append(cells, r.Hostname, r.Service)
+		keys = append(keys, r.Hostname, r.Service)
+	}
+	num := func(n int64) (string, any) { return strconv.FormatInt(n, 10), float64(n) }
+	for _, n := range []int64{r.Messages, -1, r.DMARCFail, r.DKIMAligned, r.SPFAligned,
+		int64(r.Reports)} {
+		if n == -1 {
+			cells, keys = append(cells, ""), append(keys, r.PassRate())
+			continue
+		}
+		c, k := num(n)
+		cells, keys = append(cells, c), append(keys, k)
+	}
+	last := r.LastSeen.UTC().Format(time.DateOnly)
+	flags := strings.Join(r.Flags, " ")
+	return row{
+		cells:   append(cells, last, flags),
+		keys:    append(keys, last, flags),
+		rate:    r.PassRate(),
+		failing: r.HasFlag(results.FlagFailing),
+		ref:     ref,
+	}
+}
+
+func (s *sourcesScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil, nil
+	}
+	s.sync(e)
+	r, ok := s.t.selected()
+	if !ok {
+		return nil, nil
+	}
+	item := s.items[r.ref]
+	scope := append(append(results.Scope{}, s.scope...),
+		results.Selection{By: s.by, Key: item.Key})
+	switch {
+	case key.Matches(k, e.keys.Enter):
+		switch s.by {
+		case results.ByService:
+			return newSourcesScreen(results.ByHostname, scope, item.Key), nil
+		case results.ByHostname:
+			return newSourcesScreen(results.ByIP, scope, item.Key), nil
+		default:
+			return newRecordsScreen(scope, item.Key), nil
+		}
+	case key.Matches(k, e.keys.Trend):
+		return newTrendScreen(scope, "trend of "+item.Key), nil
+	}
+	return nil, nil
+}
+
+func (s *sourcesScreen) view(e *env, width, height int) string {
+	s.sync(e)
+	if len(s.t.rows) == 0 {
+		return emptyText(e, "No DMARC aggregate records")
+	}
+	return s.t.render(e.styles, width, height)
+}
+
+func (s *sourcesScreen) export(e *env) exportData {
+	s.sync(e)
+	var items []results.SourceRow
+	for _, r := range s.t.visibleRows() {
+		items = append(items, s.items[r.ref])
+	}
+	if items == nil {
+		items = []results.SourceRow{}
+	}
+	header, rows := results.Table(s.by, items, false)
+	return exportData{name: string(s.by), header: header, rows: rows, json: items}
+}
+
+// emptyText says that there is nothing to show, and why it may be.
+func emptyText(e *env, what string) string {
+	f := e.data.Filter
+	text := what + " for company " + f.Company
+	if f.Customer != "" {
+		text += ", customer " + f.Customer
+	}
+	if f.Domain != "" {
+		text += ", domain " + f.Domain
+	}
+	text += ", " + periodText(f.From, f.To) + "."
+	if e.loading {
+		return e.styles.Muted.Render("Loading…")
+	}
+	return e.styles.Muted.Render(text)
+}
