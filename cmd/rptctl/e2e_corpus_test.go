@@ -195,8 +195,8 @@ func (f fact) matches(s *stored) bool {
 		// only its count can be checked.
 		return f.kind == "aggregate" && f.records == 0
 	}
-	if (s.kind != f.kind || !eq(f.orgName, s.orgName) ||
-		!eq(f.reportID, s.reportID) || !eqTime(f.begin, s.begin) || !eqTime(f.end, s.end)) {
+	if s.kind != f.kind || !eq(f.orgName, s.orgName) ||
+		!eq(f.reportID, s.reportID) || !eqTime(f.begin, s.begin) || !eqTime(f.end, s.end) {
 		return false
 	}
 	switch f.kind {
