@@ -181,7 +181,13 @@ func trimLineEnd(b []byte) []byte {
 func (m *mailWalk) decode(p *part, cte string, body []byte) []byte {
 	switch cte {
 	case "base64":
-		return decodeBase64(body)
+		out := decodeBase64(body)
+		if c := Sniff(body); Sniff(out) == ContainerUnknown && c != ContainerUnknown &&
+			c != ContainerEmail {
+			p.warn("body declared base64 is not: read as is")
+			return body
+		}
+		return out
 	case "quoted-printable":
 		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 		if err != nil {

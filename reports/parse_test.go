@@ -194,6 +194,9 @@ func TestRepairs(t *testing.T) {
 			func(r *Report) bool { return len(r.Records) == 1 }},
 		{"attached message", []byte(attachedMessage(good)), "",
 			func(r *Report) bool { return len(r.Records) == 1 }},
+		{"base64 declared, raw sent", []byte("From: a@example.net\r\nSubject: r\r\n" +
+			"Content-Type: application/xml\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			good), "declared base64 is not", func(r *Report) bool { return len(r.Records) == 1 }},
 		{"quoted-printable part", []byte(qpMessage(good)), "",
 			func(r *Report) bool { return r.OrgName == "Unit Réporter" }},
 		{"zone-less tls", []byte(`{"organization-name":"MS","date-range":{"start-datetime":
