@@ -135,6 +135,14 @@ func newEnricher(opts Options, ev env) (*Enricher, error) {
 		e.cancel()
 		return nil, err
 	}
+	log.Debug("source enrichment ready",
+		"dns", !opts.NoDNS,
+		"servers", opts.DNSServers,
+		"timeout", timeout,
+		"inFlight", workers,
+		"serviceMap", opts.ServiceMap,
+		"geoipDB", opts.GeoIPDB,
+		"asnDB", opts.ASNDB)
 	return e, nil
 }
 
