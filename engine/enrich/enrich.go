@@ -116,9 +116,9 @@ func newEnricher(opts Options, ev env) (*Enricher, error) {
 		return nil, err
 	}
 	e := &Enricher{workers: workers, services: services, cancel: func() {}}
+	var servers []string
 	if !opts.NoDNS {
-		servers, err := serverList(opts.DNSServers, ev.resolvConf)
-		if err != nil {
+		if servers, err = serverList(opts.DNSServers, ev.resolvConf); err != nil {
 			return nil, err
 		}
 		base, cancel := context.WithCancel(context.Background())
@@ -137,7 +137,7 @@ func newEnricher(opts Options, ev env) (*Enricher, error) {
 	}
 	log.Debug("source enrichment ready",
 		"dns", !opts.NoDNS,
-		"servers", opts.DNSServers,
+		"servers", servers,
 		"timeout", timeout,
 		"inFlight", workers,
 		"serviceMap", opts.ServiceMap,

@@ -269,31 +269,46 @@ func TestUnansweringServer(t *testing.T) {
 }
 
 // TestCallerGivesUp checks that a caller whose context ends gets an empty
-// Source at once while the query goes on for the cache.
+// Source at once while its query goes on for the cache, and that a caller
+// whose context has ended starts no query.
 func TestCallerGivesUp(t *testing.T) {
-	release := make(chan struct{})
+	arrived, release := make(chan struct{}), make(chan struct{})
 	full := records(t,
 		"1.2.0.192.in-addr.arpa. 300 IN PTR mx.example.com.",
 		"mx.example.com. 300 IN A 192.0.2.1",
 	)
 	var once sync.Once
 	ts := startServer(t, func(q dns.Question, proto string) zoneReply {
-		once.Do(func() { <-release })
+		once.Do(func() {
+			close(arrived)
+			<-release
+		})
 		return full(q, proto)
 	})
 	e := testEnricher(t, Options{DNSServers: []string{ts.addr}}, newFakeClock())
 
 	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan reports.Source)
+	go func() { got <- e.Source(ctx, "192.0.2.1") }()
+	<-arrived
 	cancel()
-	if got := e.Source(ctx, "192.0.2.1"); got != (reports.Source{}) {
-		t.Errorf("Source with ended context = %+v, want empty", got)
+	if s := <-got; s != (reports.Source{}) {
+		t.Errorf("Source of a caller that gave up = %+v, want empty", s)
 	}
+
 	close(release)
-	if got := e.Source(t.Context(), "192.0.2.1"); !got.HostnameVerified {
-		t.Errorf("Source afterwards = %+v, want verified", got)
+	if s := e.Source(t.Context(), "192.0.2.1"); !s.HostnameVerified {
+		t.Errorf("Source afterwards = %+v, want verified", s)
 	}
 	if n := ts.count("PTR", "1.2.0.192.in-addr.arpa"); n != 1 {
 		t.Errorf("PTR asked %d times, want 1", n)
+	}
+
+	if s := e.Source(ctx, "192.0.2.2"); s != (reports.Source{}) {
+		t.Errorf("Source with an ended context = %+v, want empty", s)
+	}
+	if n := ts.count("PTR", "2.2.0.192.in-addr.arpa"); n != 0 {
+		t.Errorf("PTR asked %d times with an ended context, want 0", n)
 	}
 }
 

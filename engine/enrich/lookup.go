@@ -34,6 +34,10 @@ func (l *lookup) ask(ctx context.Context, name string, qtype uint16) *entry {
 		return e
 	}
 	l.metrics.cacheMiss()
+	if ctx.Err() != nil {
+		// A caller that has given up starts no query.
+		return &entry{key: key, outcome: outcomeTimeout}
+	}
 
 	ch := l.flights.DoChan(key, func() (any, error) {
 		// A flight that ended between our get and DoChan has filled it.
