@@ -124,7 +124,14 @@ func newEnricher(opts Options, ev env) (*Enricher, error) {
 		base, cancel := context.WithCancel(context.Background())
 		e.cancel = cancel
 		e.lookup = &lookup{
-			res:     newResolver(servers, timeout, workers, log, m, ev.now),
+			res: newResolver(resolverConfig{
+				servers:     servers,
+				timeout:     timeout,
+				maxInFlight: workers,
+				log:         log,
+				metrics:     m,
+				now:         ev.now,
+			}),
 			cache:   newCache(ev.cacheSize, ev.now),
 			ttl:     ev.ttl,
 			base:    base,
@@ -260,16 +267,15 @@ func (e *Enricher) fillHost(ctx context.Context, s *reports.Source, addr netip.A
 	}
 }
 
-// confirm picks the hostname of addr among its PTR names (sorted): the
-// first whose A or AAAA records hold addr, else the first. names holds at
+// confirm picks the hostname of ip among its PTR names (sorted): the
+// first whose A or AAAA records hold ip, else the first. names holds at
 // most maxPTRCandidates names, so that many PTRs cost few queries.
-func (e *Enricher) confirm(ctx context.Context, names []string,
-	addr netip.Addr) (string, bool) {
+func (e *Enricher) confirm(ctx context.Context, names []string, ip netip.Addr) (string, bool) {
 	qtype := dns.TypeAAAA
-	if addr.Is4() {
+	if ip.Is4() {
 		qtype = dns.TypeA
 	}
-	want := addr.String()
+	want := ip.String()
 	for _, name := range names {
 		if _, ok := dns.IsDomainName(name); !ok {
 			continue

@@ -433,8 +433,7 @@ func TestMetrics(t *testing.T) {
 
 // counterValue sums the counter name in reg over the series whose labels
 // include the given name/value pairs.
-func counterValue(t *testing.T, reg *prometheus.Registry, name string,
-	labels ...string) float64 {
+func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {

@@ -118,24 +118,33 @@ type reply struct {
 	err     error    // the last error when no server answered
 }
 
-// newResolver builds a resolver over servers. attempts is the number of
-// tries of one question, spread over the servers in order.
-func newResolver(addrs []string, timeout time.Duration, maxInFlight int,
-	log *slog.Logger, m *metrics, now func() time.Time) *resolver {
-	servers := make([]*server, len(addrs))
-	for i, a := range addrs {
+// resolverConfig is what a resolver is built from.
+type resolverConfig struct {
+	servers     []string // host:port
+	timeout     time.Duration
+	maxInFlight int
+	log         *slog.Logger
+	metrics     *metrics
+	now         func() time.Time
+}
+
+// newResolver builds a resolver. A question is tried max(2, servers)
+// times, spread over the servers in order.
+func newResolver(cfg resolverConfig) *resolver {
+	servers := make([]*server, len(cfg.servers))
+	for i, a := range cfg.servers {
 		servers[i] = &server{addr: a}
 	}
 	return &resolver{
 		servers:  servers,
-		timeout:  timeout,
+		timeout:  cfg.timeout,
 		attempts: max(2, len(servers)),
-		inflight: make(chan struct{}, maxInFlight),
-		udp:      &dns.Client{Net: "udp", Timeout: timeout, UDPSize: ednsSize},
-		tcp:      &dns.Client{Net: "tcp", Timeout: timeout},
-		log:      log,
-		metrics:  m,
-		now:      now,
+		inflight: make(chan struct{}, cfg.maxInFlight),
+		udp:      &dns.Client{Net: "udp", Timeout: cfg.timeout, UDPSize: ednsSize},
+		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.timeout},
+		log:      cfg.log,
+		metrics:  cfg.metrics,
+		now:      cfg.now,
 	}
 }
 
@@ -169,8 +178,7 @@ func (r *resolver) query(ctx context.Context, name string, qtype uint16) reply {
 
 // exchange asks one server once, over UDP and then over TCP if the answer
 // was truncated.
-func (r *resolver) exchange(ctx context.Context, server, name string,
-	qtype uint16) reply {
+func (r *resolver) exchange(ctx context.Context, server, name string, qtype uint16) reply {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.SetEdns0(ednsSize, false)
@@ -182,38 +190,44 @@ func (r *resolver) exchange(ctx context.Context, server, name string,
 	}
 	defer func() { <-r.inflight }()
 
-	in, err := r.send(ctx, r.udp, m, server)
-	if err == nil && in.Truncated {
-		in, err = r.send(ctx, r.tcp, m, server)
+	rep := r.send(ctx, r.udp, m, server)
+	if rep.msg != nil && rep.msg.Truncated {
+		rep = r.send(ctx, r.tcp, m, server)
 	}
-	return classify(in, err)
+	if rep.msg != nil && rep.msg.Truncated {
+		// Still truncated over TCP: the server is broken.
+		return reply{outcome: outcomeError, err: errTruncated}
+	}
+	return rep
 }
 
+// errTruncated is a TCP answer with the TC bit, which RFC 7766 rules out.
+var errTruncated = errors.New("answer truncated over TCP")
+
 // send is one round trip with its debug line.
-func (r *resolver) send(ctx context.Context, c *dns.Client, m *dns.Msg,
-	server string) (*dns.Msg, error) {
+func (r *resolver) send(ctx context.Context, c *dns.Client, m *dns.Msg, srv string) reply {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 
 	start := time.Now()
-	in, _, err := c.ExchangeContext(ctx, m, server)
+	in, _, err := c.ExchangeContext(ctx, m, srv)
 	q := m.Question[0]
 	attrs := []any{
 		"name", q.Name,
 		"type", dns.TypeToString[q.Qtype],
-		"server", server,
+		"server", srv,
 		"proto", c.Net,
 		"duration", time.Since(start),
 	}
 	if err != nil {
 		r.log.Debug("dns query", append(attrs, "error", err)...)
-		return nil, err
+		return classify(nil, err)
 	}
 	r.log.Debug("dns query", append(attrs,
 		"rcode", dns.RcodeToString[in.Rcode],
 		"answers", len(in.Answer),
 		"truncated", in.Truncated)...)
-	return in, nil
+	return classify(in, nil)
 }
 
 // classify turns a round trip into a reply.
@@ -223,9 +237,6 @@ func classify(in *dns.Msg, err error) reply {
 		return reply{outcome: outcomeTimeout, err: err}
 	case err != nil:
 		return reply{outcome: outcomeError, err: err}
-	case in.Truncated:
-		// Still truncated over TCP: the server is broken.
-		return reply{outcome: outcomeError, err: errors.New("answer truncated over TCP")}
 	case in.Rcode == dns.RcodeNameError:
 		return reply{outcome: outcomeNXDomain, msg: in}
 	case in.Rcode != dns.RcodeSuccess:
