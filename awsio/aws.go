@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,7 +19,7 @@ import (
 
 // maxAttempts is how often the SDK's standard retryer tries a call that
 // was throttled or hit a server error or a broken connection, with
-// exponential backoff and jitter between tries.
+// exponential backoff and jitter (at most 20 s) between tries.
 const maxAttempts = 6
 
 // awsClients are the SDK clients of one backend.
@@ -35,14 +34,14 @@ type awsClients struct {
 // roles). The SDK itself reads AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS and
 // AWS_ENDPOINT_URL_S3.
 func newAWSClients(ctx context.Context, cfg Config) (*awsClients, error) {
-	ac, err := config.LoadDefaultConfig(ctx,
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = maxAttempts
-			})
-		}))
+	ac, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	// The SDK's standard retryer, with more attempts than its default 3
+	// unless AWS_MAX_ATTEMPTS or the profile's max_attempts says.
+	if ac.RetryMaxAttempts == 0 {
+		ac.RetryMaxAttempts = maxAttempts
 	}
 	if ac.Region == "" {
 		return nil, errors.New("no AWS region is set: set AWS_REGION " +

@@ -245,6 +245,14 @@ type queueConfig struct {
 // hidden message becomes visible (pollInterval when none is hidden).
 func (q *localQueue) receiveOnce(ctx context.Context, max int,
 	visibility time.Duration) (msgs []Message, next time.Duration, err error) {
+	// An idle queue is seen without taking the write lock, so that idle
+	// long polls of many workers do not queue up behind each other.
+	now := time.Now()
+	next, err = q.nextVisible(ctx, q.db.db, now, false)
+	if err != nil || next > 0 {
+		return nil, next, err
+	}
+
 	tx, err := q.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("receiving from %s: %w", q.name, wrapLocal(err))
@@ -258,12 +266,12 @@ func (q *localQueue) receiveOnce(ctx context.Context, max int,
 	if visibility == 0 {
 		visibility = cfg.visibility
 	}
-	now := time.Now()
+	now = time.Now()
 	msgs, moved, err := q.takeVisible(ctx, tx, cfg, max, visibility, now)
 	if err != nil {
 		return nil, 0, fmt.Errorf("receiving from %s: %w", q.name, err)
 	}
-	next, err = q.nextVisible(ctx, tx, now)
+	next, err = q.nextVisible(ctx, tx, now, true)
 	if err != nil {
 		return nil, 0, fmt.Errorf("receiving from %s: %w", q.name, err)
 	}
@@ -412,20 +420,30 @@ func (r storedMessage) message() (Message, error) {
 	return m, nil
 }
 
-// nextVisible is how long until the queue's next hidden message shows.
-func (q *localQueue) nextVisible(ctx context.Context, tx *sql.Tx,
-	now time.Time) (time.Duration, error) {
+// nextVisible is how long until the queue's next message becomes
+// visible: 0 when one is visible now, pollInterval when there is none.
+// With hiddenOnly it looks at hidden messages alone.
+func (q *localQueue) nextVisible(ctx context.Context, db queryRower, now time.Time,
+	hiddenOnly bool) (time.Duration, error) {
+	query := `SELECT MIN(visible_ms) FROM messages WHERE queue = ?`
+	args := []any{q.name}
+	if hiddenOnly {
+		query += ` AND visible_ms > ?`
+		args = append(args, now.UnixMilli())
+	}
 	var next sql.NullInt64
-	err := tx.QueryRowContext(ctx,
-		`SELECT MIN(visible_ms) FROM messages WHERE queue = ? AND visible_ms > ?`,
-		q.name, now.UnixMilli()).Scan(&next)
-	if err != nil {
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&next); err != nil {
 		return 0, wrapLocal(err)
 	}
 	if !next.Valid {
 		return pollInterval, nil
 	}
-	return time.UnixMilli(next.Int64).Sub(now), nil
+	return max(time.UnixMilli(next.Int64).Sub(now), 0), nil
+}
+
+// queryRower is a *sql.DB or a *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // Delete removes the message a receipt handle names. A handle is stale
