@@ -215,28 +215,45 @@ func TestPositiveTTL(t *testing.T) {
 }
 
 // TestTruncatedRetriesOverTCP checks that a truncated UDP answer is asked
-// again over TCP.
+// again over TCP, and that a server truncating over TCP too is a failure.
 func TestTruncatedRetriesOverTCP(t *testing.T) {
 	full := records(t,
 		"1.2.0.192.in-addr.arpa. 300 IN PTR mx.example.com.",
 		"mx.example.com. 300 IN A 192.0.2.1",
 	)
-	ts := startServer(t, func(q dns.Question, proto string) zoneReply {
-		if proto == "udp" && q.Qtype == dns.TypePTR {
-			return zoneReply{rcode: dns.RcodeSuccess, truncated: true}
-		}
-		return full(q, proto)
-	})
-	e := testEnricher(t, Options{DNSServers: []string{ts.addr}}, newFakeClock())
-
-	got := e.Source(t.Context(), "192.0.2.1")
-	if got.Hostname != "mx.example.com" || !got.HostnameVerified {
-		t.Errorf("Source = %+v, want mx.example.com verified", got)
+	tests := []struct {
+		name             string
+		truncate         map[string]bool // by proto
+		verified         bool
+		wantUDP, wantTCP int
+	}{
+		{"udp", map[string]bool{"udp": true}, true, 1, 1},
+		{"udp and tcp", map[string]bool{"udp": true, "tcp": true}, false, 2, 2},
 	}
-	const name = "1.2.0.192.in-addr.arpa"
-	if u, c := ts.countProto("udp", "PTR", name), ts.countProto("tcp", "PTR", name); u != 1 ||
-		c != 1 {
-		t.Errorf("PTR asked %d times over UDP and %d over TCP, want 1 and 1", u, c)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startServer(t, func(q dns.Question, proto string) zoneReply {
+				if tt.truncate[proto] && q.Qtype == dns.TypePTR {
+					return zoneReply{rcode: dns.RcodeSuccess, truncated: true}
+				}
+				return full(q, proto)
+			})
+			e := testEnricher(t, Options{DNSServers: []string{ts.addr}}, newFakeClock())
+
+			got := e.Source(t.Context(), "192.0.2.1")
+			if got.HostnameVerified != tt.verified {
+				t.Errorf("Source = %+v, want verified %v", got, tt.verified)
+			}
+			if !tt.verified && got != (reports.Source{}) {
+				t.Errorf("Source = %+v, want empty", got)
+			}
+			const name = "1.2.0.192.in-addr.arpa"
+			u, c := ts.countProto("udp", "PTR", name), ts.countProto("tcp", "PTR", name)
+			if u != tt.wantUDP || c != tt.wantTCP {
+				t.Errorf("PTR asked %d times over UDP and %d over TCP, want %d and %d",
+					u, c, tt.wantUDP, tt.wantTCP)
+			}
+		})
 	}
 }
 
