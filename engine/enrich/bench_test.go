@@ -75,6 +75,19 @@ func BenchmarkReport(b *testing.B) {
 		})
 	}
 
+	// Without PTR records each address costs one query: 1,000 x 20 ms / 64.
+	nx := startServer(b, func(dns.Question, string) zoneReply {
+		return zoneReply{rcode: dns.RcodeNameError, delay: benchDelay}
+	})
+	b.Run("cold-noptr/inflight=64", func(b *testing.B) {
+		before := nx.total()
+		for b.Loop() {
+			e := testEnricher(b, Options{DNSServers: []string{nx.addr}}, newFakeClock())
+			e.Report(b.Context(), r)
+		}
+		b.ReportMetric(float64(nx.total()-before)/float64(b.N), "queries/op")
+	})
+
 	b.Run("warm", func(b *testing.B) {
 		e := testEnricher(b, Options{DNSServers: []string{ts.addr}}, newFakeClock())
 		e.Report(b.Context(), r)

@@ -32,8 +32,9 @@ var defaultTTLs = ttlPolicy{
 	Failure:         30 * time.Second,
 }
 
-// defaultCacheSize bounds the cache: about 100 bytes an entry, so some tens
-// of MiB at most, and room for every source of a large provider's day.
+// defaultCacheSize bounds the cache: two entries (PTR and A) for each of
+// 100,000 addresses, a large domain's day of sources; at a few hundred bytes
+// an entry that is some tens of MiB at most.
 const defaultCacheSize = 200_000
 
 // entry is one cached answer to a question.
