@@ -122,11 +122,14 @@ func start() (string, error) {
 		missing = true
 		return "", err
 	}
-	// startFauxqs on port 0 picks a free port; the script prints it and
-	// exits when stdin closes, that is when the test binary ends.
-	script := fmt.Sprintf(`import { startFauxqs } from %q;
-const s = await startFauxqs({ port: 0, logger: false, defaultRegion: %q });
-console.log("listening " + s.port);
+	// buildApp rather than startFauxqs, which listens on every interface:
+	// tests listen on loopback only. Port 0 picks a free port; the script
+	// prints it and exits when stdin closes, that is when the test binary
+	// ends.
+	script := fmt.Sprintf(`import { buildApp } from %q;
+const app = buildApp({ logger: false, defaultRegion: %q });
+const addr = await app.listen({ port: 0, host: "127.0.0.1" });
+console.log("listening " + new URL(addr).port);
 process.stdin.on("end", () => process.exit(0));
 process.stdin.on("error", () => process.exit(0));
 process.stdin.resume();

@@ -162,7 +162,11 @@ func runDLQList(ctx context.Context, opts dlqListOptions, deps dlqDeps) error {
 	if opts.Format == "json" {
 		return out.JSON(entries)
 	}
-	return out.Rows(dlqTable(entries))
+	if err := out.Rows(dlqTable(entries)); err != nil {
+		return err
+	}
+	fmt.Fprintf(deps.Err, "%d message(s) listed from %s\n", len(entries), deps.DLQ.Name())
+	return nil
 }
 
 // dlqEntryOf describes m, with the error recorded for its traceId.
