@@ -410,3 +410,35 @@ func findRow(t *testing.T, rows []SourceRow, key string) SourceRow {
 	t.Fatalf("no row %q in %d rows", key, len(rows))
 	return SourceRow{}
 }
+
+func TestDecodeLinesMatchesDecode(t *testing.T) {
+	r := aggReport("dec", date("2024-05-01"),
+		rec{ip: "192.0.2.1", service: "A", count: 3, dmarc: "pass"},
+		rec{ip: "192.0.2.2", count: 4, dmarc: "fail", headerFrom: "other.org"})
+	data, err := Encode(Lines(r, Origin{CompanyID: "acme", CustomerID: "c1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twice, so the second run reuses a pooled decoder.
+	for range 2 {
+		got, err := decodeLines(data, func(*Line) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || got[1].HeaderFrom != "other.org" ||
+			got[0].Source == nil || got[0].Source.Service != "A" {
+			t.Errorf("decodeLines = %+v, want %+v", got, want)
+		}
+	}
+	only, err := decodeLines(data, func(l *Line) bool { return l.DMARC == "fail" })
+	if err != nil || len(only) != 1 || only[0].SourceIP != "192.0.2.2" {
+		t.Errorf("filtered decode = %+v, %v", only, err)
+	}
+	if _, err := decodeLines([]byte("not gzip"), func(*Line) bool { return true }); err == nil {
+		t.Error("decodeLines accepted bytes that are not gzip")
+	}
+}

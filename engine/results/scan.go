@@ -183,15 +183,9 @@ func (q *Querier) read(ctx context.Context, f Filter, o Object) readResult {
 	case err != nil:
 		return readResult{obj: o, err: fmt.Errorf("reading %s: %w", o.Key, err)}
 	}
-	lines, err := Decode(data)
+	lines, err := decodeLines(data, f.wantLine)
 	if err != nil {
 		return readResult{obj: o, skip: fmt.Errorf("decoding %s: %w", o.Key, err)}
 	}
-	kept := lines[:0]
-	for i := range lines {
-		if f.wantLine(&lines[i]) {
-			kept = append(kept, lines[i])
-		}
-	}
-	return readResult{obj: o, lines: kept}
+	return readResult{obj: o, lines: lines}
 }
