@@ -167,6 +167,8 @@ func TestBrowseViews(t *testing.T) {
 		{"failure-report", 80, 24, []string{"shift+tab", "enter"}},
 		{"trend-row", 80, 24, []string{"t"}},
 		{"trend-all-120x40", 120, 40, []string{"T"}},
+		{"trend-domain", 80, 24, []string{"T", "d", "d"}},
+		{"trend-domain-wraps", 80, 24, []string{"T", "d", "d", "d"}},
 		{"help", 80, 24, []string{"?"}},
 		{"help-closed", 80, 24, []string{"?", "?"}},
 	}
@@ -246,7 +248,7 @@ func TestBrowseExport(t *testing.T) {
 	if err := json.Unmarshal(data, &rows); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Key != "mail-a.sender.example" || rows[0].Messages != 1660 {
+	if len(rows) != 2 || rows[0].Key != "mail-a.sender.example" || rows[0].Messages != 1660 || rows[1].Messages != 600 {
 		t.Errorf("JSON export of Sender Mail's hostnames: %s", data)
 	}
 	if !strings.Contains(h.m.View(), "exported 2 rows to ./rptctl-acme-hostname-2024") {

@@ -100,6 +100,11 @@ func browseStore(t testing.TB) awsio.Store {
 		if i == 4 {
 			recs = append(recs, record("198.51.100.7", noPTR, 12, false))
 		}
+		if i >= 5 {
+			news := record("192.0.2.11", senderB, 20, true)
+			news.HeaderFrom = "news.shop.example"
+			recs = append(recs, news)
+		}
 		put(t, s, aggregate("Receiver Inc", fmt.Sprint("r", i), day, recs))
 	}
 	put(t, s, aggregate("Receiver Inc", "old", periodFrom.AddDate(0, 0, -10),

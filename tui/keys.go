@@ -12,7 +12,7 @@ type KeyMap struct {
 	Filter, Failing   key.Binding
 	SortNext, SortRev key.Binding
 
-	Trend, TrendAll key.Binding
+	Trend, TrendAll, Domain key.Binding
 
 	ExportCSV, ExportJSON key.Binding
 
@@ -44,6 +44,7 @@ func DefaultKeyMap() KeyMap {
 
 		Trend:    b("t", "trend of row", "t"),
 		TrendAll: b("T", "trend of all", "T"),
+		Domain:   b("d", "trend: next domain", "d"),
 
 		ExportCSV:  b("e", "export CSV", "e"),
 		ExportJSON: b("E", "export JSON", "E"),
@@ -66,6 +67,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.NextTab, k.PrevTab, k.Enter, k.Back, k.Reload},
 		{k.Filter, k.Failing, k.SortNext, k.SortRev},
-		{k.Trend, k.TrendAll, k.ExportCSV, k.ExportJSON, k.Help, k.Quit},
+		{k.Trend, k.TrendAll, k.Domain, k.ExportCSV, k.ExportJSON, k.Help, k.Quit},
 	}
 }

@@ -206,7 +206,9 @@ func (m *Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.ExportJSON):
 		m.exportView(true)
 	case key.Matches(msg, k.TrendAll):
-		m.stacks[m.tab] = append(m.stacks[m.tab], newTrendScreen(nil, m.allLabel()))
+		trend := newTrendScreen(nil, m.allLabel())
+		trend.all = m.opts.Filter.Domain == ""
+		m.stacks[m.tab] = append(m.stacks[m.tab], trend)
 	default:
 		if t := m.top().list(); t != nil && m.onListKey(t, msg) {
 			return m, nil

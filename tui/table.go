@@ -23,6 +23,7 @@ type row struct {
 	cells   []string
 	keys    []any
 	rate    float64
+	noRate  bool // nothing to rate (a day without mail): the bar is left blank
 	vol     float64
 	failing bool
 	ref     int // index of the item behind the row, in its screen
@@ -219,6 +220,10 @@ func (t *table) headerLine(idx, widths []int) string {
 func (t *table) rowLine(s Styles, r row, idx, widths []int, sel bool) string {
 	parts := make([]string, len(idx))
 	for i, c := range idx {
+		if t.cols[c].bar && r.noRate {
+			parts[i] = cell("-", widths[i], true)
+			continue
+		}
 		if t.cols[c].bar {
 			parts[i] = passBar(s, r.rate, widths[i], !sel)
 			continue

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/rptctl/rptctl/engine/results"
@@ -19,6 +20,12 @@ type trendScreen struct {
 	t       *table
 	points  []results.TrendPoint
 	version int
+	// all marks the trend of the whole company, which d narrows to one
+	// header-from domain after the other.
+	all     bool
+	allText string
+	domain  int // 0: every domain; i: the i-th of domains
+	domains []string
 }
 
 // sparks are the eight heights of a sparkline.
@@ -67,14 +74,31 @@ func (s *trendScreen) sync(e *env) {
 		rows[i] = row{
 			cells: []string{d, strconv.FormatInt(p.Messages, 10), "", "", spike},
 			keys:  []any{d, float64(p.Messages), float64(p.Messages), p.PassRate(), spike},
-			rate:  p.PassRate(), vol: vol, ref: i,
+			rate:  p.PassRate(), noRate: p.Messages == 0, vol: vol, ref: i,
 			failing: p.Messages > 0 && p.PassRate() < e.flags.FailBelowOrDefault(),
 		}
 	}
 	s.t.setRows(rows)
 }
 
-func (s *trendScreen) update(*env, tea.Msg) (screen, tea.Cmd) { return nil, nil }
+func (s *trendScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok || !s.all || !key.Matches(k, e.keys.Domain) {
+		return nil, nil
+	}
+	if s.domain == 0 {
+		s.domains, s.allText = e.data.Domains(), s.label
+	}
+	s.domain = (s.domain + 1) % (len(s.domains) + 1)
+	s.scope, s.label = nil, s.allText
+	if s.domain > 0 {
+		d := s.domains[s.domain-1]
+		s.scope = results.Scope{{By: results.ByDomain, Key: d}}
+		s.label = "trend of " + d
+	}
+	s.version = -1
+	return nil, nil
+}
 
 func (s *trendScreen) view(e *env, width, height int) string {
 	s.sync(e)

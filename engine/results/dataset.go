@@ -144,3 +144,23 @@ func (d *Dataset) SortedFailures() []Line {
 	sortLines(out)
 	return out
 }
+
+// Domains returns the header-from domains of the aggregate records, most
+// messages first.
+func (d *Dataset) Domains() []string {
+	sums := map[string]int64{}
+	for i := range d.Aggregate {
+		sums[LineDomain(&d.Aggregate[i])] += d.Aggregate[i].Count
+	}
+	out := make([]string, 0, len(sums))
+	for dom := range sums {
+		out = append(out, dom)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if sums[out[i]] != sums[out[j]] {
+			return sums[out[i]] > sums[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}

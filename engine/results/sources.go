@@ -17,6 +17,9 @@ const (
 	ByHostname Grouping = "hostname"
 	ByIP       Grouping = "ip"
 	ByDay      Grouping = "day"
+	// ByDomain groups by header-from domain. The browser uses it for a
+	// domain's trend; `rptctl sources --by` does not offer it.
+	ByDomain Grouping = "domain"
 )
 
 // ParseGrouping checks a --by value.
@@ -55,6 +58,8 @@ func GroupKey(by Grouping, l *Line) string {
 		return l.SourceIP
 	case ByDay:
 		return l.DateBegin.UTC().Format(time.DateOnly)
+	case ByDomain:
+		return LineDomain(l)
 	}
 	return ""
 }
