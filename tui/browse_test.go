@@ -248,7 +248,8 @@ func TestBrowseExport(t *testing.T) {
 	if err := json.Unmarshal(data, &rows); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Key != "mail-a.sender.example" || rows[0].Messages != 1660 || rows[1].Messages != 600 {
+	if len(rows) != 2 || rows[0].Key != "mail-a.sender.example" ||
+		rows[0].Messages != 1660 || rows[1].Messages != 600 {
 		t.Errorf("JSON export of Sender Mail's hostnames: %s", data)
 	}
 	if !strings.Contains(h.m.View(), "exported 2 rows to ./rptctl-acme-hostname-2024") {

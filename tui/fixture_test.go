@@ -147,5 +147,6 @@ func failureReport() *reports.Report {
 			SourceIP: "203.0.113.66", ReportedDomain: "shop.example", AuthFailure: "dmarc",
 			OriginalMailFrom: "billing@shop.example", OriginalRcptTo: "victim@receiver.example",
 			DeliveryResult: "reject", Headers: []reports.Header{
-				{Name: "Subject", Value: "Your invoice"}, {Name: "From", Value: "billing@shop.example"}}}}
+				{Name: "Subject", Value: "Your invoice"},
+				{Name: "From", Value: "billing@shop.example"}}}}
 }
