@@ -3,7 +3,8 @@
 // testdata/fauxqs), started once per test binary on a free port of
 // 127.0.0.1, or the endpoint $RPTCTL_TEST_AWS_ENDPOINT names.
 //
-// Install fauxqs with `npm ci --prefix testdata/fauxqs`. Without it the
+// Install fauxqs with `npm ci --prefix testdata/fauxqs` (or point
+// $RPTCTL_FAUXQS_DIR at another install). Without it the
 // tests that need it skip, loudly, except with CI=true: there a skip is a
 // failure.
 package awstest
@@ -187,22 +188,24 @@ func readPort(r io.Reader) (int, error) {
 	}
 }
 
-// fauxqsApp finds testdata/fauxqs/node_modules/fauxqs/dist/app.js above
-// the working directory (tests run in their package's folder).
+// EnvDir names the folder fauxqs is installed in (its node_modules),
+// instead of the module's testdata/fauxqs.
+const EnvDir = "RPTCTL_FAUXQS_DIR"
+
+// fauxqsApp finds node_modules/fauxqs/dist/app.js in $RPTCTL_FAUXQS_DIR
+// or in testdata/fauxqs of the module above the working directory (tests
+// run in their package's folder).
 func fauxqsApp() (string, error) {
+	if dir := os.Getenv(EnvDir); dir != "" {
+		return installedApp(dir)
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			app := filepath.Join(dir, "testdata", "fauxqs", "node_modules", "fauxqs",
-				"dist", "app.js")
-			if _, err := os.Stat(app); err != nil {
-				return "", fmt.Errorf("fauxqs is not installed in %s",
-					filepath.Join(dir, "testdata", "fauxqs"))
-			}
-			return app, nil
+			return installedApp(filepath.Join(dir, "testdata", "fauxqs"))
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -210,4 +213,12 @@ func fauxqsApp() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+func installedApp(dir string) (string, error) {
+	app := filepath.Join(dir, "node_modules", "fauxqs", "dist", "app.js")
+	if _, err := os.Stat(app); err != nil {
+		return "", fmt.Errorf("fauxqs is not installed in %s", dir)
+	}
+	return filepath.Abs(app)
 }
