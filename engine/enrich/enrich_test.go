@@ -572,3 +572,31 @@ func TestTimeoutBurstDoesNotRest(t *testing.T) {
 		t.Errorf("server asked %d times, want 11: resting after one more timeout", n)
 	}
 }
+
+// TestCloseStopsQueries checks that Close ends the queries in flight: their
+// waiters get an empty Source, and nothing is cached.
+func TestCloseStopsQueries(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	var once sync.Once
+	ts := startServer(t, func(dns.Question, string) zoneReply {
+		once.Do(func() { close(arrived) })
+		<-release
+		return zoneReply{drop: true}
+	})
+	e := testEnricher(t, Options{DNSServers: []string{ts.addr}, Timeout: time.Minute},
+		newFakeClock())
+
+	got := make(chan reports.Source)
+	go func() { got <- e.Source(t.Context(), "192.0.2.1") }()
+	<-arrived
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != (reports.Source{}) {
+		t.Errorf("Source = %+v, want empty", s)
+	}
+	if n := e.lookup.cache.len(); n != 0 {
+		t.Errorf("cache holds %d entries after Close, want 0", n)
+	}
+}

@@ -210,7 +210,7 @@ func (r *resolver) send(ctx context.Context, c *dns.Client, m *dns.Msg, srv stri
 	defer cancel()
 
 	start := time.Now()
-	in, _, err := c.ExchangeContext(ctx, m, srv)
+	in, err := roundTrip(ctx, c, m, srv)
 	q := m.Question[0]
 	attrs := []any{
 		"name", q.Name,
@@ -228,6 +228,22 @@ func (r *resolver) send(ctx context.Context, c *dns.Client, m *dns.Msg, srv stri
 		"answers", len(in.Answer),
 		"truncated", in.Truncated)...)
 	return classify(in, nil)
+}
+
+// roundTrip is c.ExchangeContext that also gives up when ctx is
+// cancelled: miekg/dns only takes the context's deadline.
+func roundTrip(ctx context.Context, c *dns.Client, m *dns.Msg, srv string) (*dns.Msg, error) {
+	conn, err := c.DialContext(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = conn.Close() }() // the answer is read: nothing to lose
+	// A deadline in the past wakes the blocked read with a timeout.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	in, _, err := c.ExchangeWithConnContext(ctx, m, conn)
+	return in, err
 }
 
 // classify turns a round trip into a reply.
