@@ -38,8 +38,10 @@ func writeMMDB(t *testing.T, dbType string, nets map[string]mmdbtype.Map) string
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -111,7 +113,7 @@ func TestGeoOpenErrors(t *testing.T) {
 		{NoDNS: true, ASNDB: notMMDB},
 	} {
 		if e, err := New(opts); err == nil {
-			e.Close()
+			_ = e.Close() // the failure is that it opened at all
 			t.Errorf("New(%+v) succeeded, want an error", opts)
 		}
 	}

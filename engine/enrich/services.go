@@ -64,7 +64,7 @@ func loadServices(overridePath string) (*serviceMap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening service map: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	// The override's patterns go before the embedded ones.
 	embedded := m.patterns
 	m.patterns = nil
