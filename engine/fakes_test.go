@@ -168,6 +168,7 @@ type memStore struct {
 	mu      sync.Mutex
 	objs    map[string][]byte
 	fail    func(key string) error
+	block   func(key string) // called before a Put, outside the lock
 	headErr error
 }
 
@@ -177,6 +178,9 @@ var _ awsio.Store = (*memStore)(nil)
 func newMemStore() *memStore { return &memStore{objs: map[string][]byte{}} }
 
 func (s *memStore) Put(_ context.Context, key string, body []byte) error {
+	if s.block != nil {
+		s.block(key)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {

@@ -416,3 +416,36 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// The message is deleted only once its last batch is stored: while the
+// last batch is held up, the others are stored and the message stays.
+func TestEngineDeletesAfterLastBatch(t *testing.T) {
+	r := newRig(t, 5)
+	r.cfg.BatchRecords = 10
+	last := "key-a-0003.ndjson.gz"
+	reached, release := make(chan struct{}), make(chan struct{})
+	r.store.block = func(key string) {
+		if strings.HasSuffix(key, last) {
+			close(reached)
+			<-release
+		}
+	}
+	r.submit(t, "t1", "report a 25")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.run(t)
+	}()
+	<-reached
+	if n := len(r.store.keys("results/")); n != 2 {
+		t.Errorf("%d batches stored before the last, want 2", n)
+	}
+	if left := r.q.snapshot(); len(left) != 1 {
+		t.Errorf("message deleted before its last batch was stored")
+	}
+	close(release)
+	<-done
+	if left := r.q.snapshot(); len(left) != 0 {
+		t.Errorf("message not deleted after its last batch")
+	}
+}
