@@ -32,19 +32,19 @@ func DefaultKeyMap() KeyMap {
 		Top:      b("g", "top", "home", "g"),
 		Bottom:   b("G", "bottom", "end", "G"),
 
-		NextTab: b("tab", "next tab", "tab", "right", "l"),
+		NextTab: b("tab", "tabs", "tab", "right", "l"),
 		PrevTab: b("shift+tab", "previous tab", "shift+tab", "left", "h"),
-		Enter:   b("enter", "drill down", "enter"),
+		Enter:   b("enter", "open", "enter"),
 		Back:    b("esc", "back", "esc", "backspace"),
 
 		Filter:   b("/", "filter", "/"),
-		Failing:  b("f", "failing only", "f"),
-		SortNext: b("s", "sort column", "s"),
-		SortRev:  b("S", "sort direction", "S"),
+		Failing:  b("f", "failing", "f"),
+		SortNext: b("s", "sort", "s"),
+		SortRev:  b("S", "reverse sort", "S"),
 
-		Trend:    b("t", "trend of row", "t"),
+		Trend:    b("t", "trend", "t"),
 		TrendAll: b("T", "trend of all", "T"),
-		Domain:   b("d", "trend: next domain", "d"),
+		Domain:   b("d", "trend by domain", "d"),
 
 		ExportCSV:  b("e", "export CSV", "e"),
 		ExportJSON: b("E", "export JSON", "E"),
@@ -55,18 +55,18 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// ShortHelp is the key-hint bar.
+// ShortHelp is the key-hint bar, most needed first: at 80 columns the
+// last ones give way, and ? leads to the rest.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Enter, k.Back, k.NextTab, k.Filter, k.SortNext, k.Failing,
-		k.Trend, k.ExportCSV, k.Help, k.Quit}
+	return []key.Binding{k.Help, k.Enter, k.Back, k.NextTab, k.Filter, k.SortNext,
+		k.Failing, k.Trend, k.ExportCSV, k.Quit}
 }
 
-// FullHelp is the `?` screen, in columns.
+// FullHelp is the `?` screen, in columns that fit 80 cells.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.NextTab, k.PrevTab, k.Enter, k.Back, k.Reload},
-		{k.Filter, k.Failing, k.SortNext, k.SortRev},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextTab, k.PrevTab},
+		{k.Enter, k.Back, k.Filter, k.Failing, k.SortNext, k.SortRev, k.Reload},
 		{k.Trend, k.TrendAll, k.Domain, k.ExportCSV, k.ExportJSON, k.Help, k.Quit},
 	}
 }

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -298,6 +299,19 @@ func (m *Model) allLabel() string {
 	return "trend of " + m.opts.Filter.Company
 }
 
+// flagsText explains the flags with the thresholds in effect.
+func (m *Model) flagsText() string {
+	o := m.e.flags.WithDefaults()
+	lookback := m.opts.Lookback
+	if lookback <= 0 {
+		lookback = results.DefaultLookback
+	}
+	return fmt.Sprintf("Flags: new = first seen in the period (none in the %d days "+
+		"before it); failing = DMARC pass rate under %s; spike = a day above %gx the "+
+		"median of the source's other days, with at least %d messages.",
+		int(lookback.Hours()/24), percent(o.FailBelow), o.SpikeFactor, o.SpikeMin)
+}
+
 // contentHeight is what is left for the screen: the title, tab and
 // breadcrumb lines above, the status and key-hint lines below.
 func (m *Model) contentHeight() int { return max(m.height-5, 1) }
@@ -308,7 +322,8 @@ func (m *Model) View() string {
 	var body string
 	switch {
 	case m.showHelp:
-		body = m.help.FullHelpView(m.e.keys.FullHelp())
+		body = m.help.FullHelpView(m.e.keys.FullHelp()) + "\n\n" +
+			m.e.styles.Muted.Render(ansi.Wrap(m.flagsText(), m.width, " "))
 	case m.loadErr != nil && len(m.e.data.Aggregate)+len(m.e.data.TLS)+
 		len(m.e.data.Failures) == 0:
 		text := ansi.Wrap("Could not read the results: "+m.loadErr.Error(), m.width, " /")

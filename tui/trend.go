@@ -75,7 +75,7 @@ func (s *trendScreen) sync(e *env) {
 			cells: []string{d, strconv.FormatInt(p.Messages, 10), "", "", spike},
 			keys:  []any{d, float64(p.Messages), float64(p.Messages), p.PassRate(), spike},
 			rate:  p.PassRate(), noRate: p.Messages == 0, vol: vol, ref: i,
-			failing: p.Messages > 0 && p.PassRate() < e.flags.FailBelowOrDefault(),
+			failing: p.Messages > 0 && p.PassRate() < e.flags.WithDefaults().FailBelow,
 		}
 	}
 	s.t.setRows(rows)

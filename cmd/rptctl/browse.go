@@ -21,7 +21,7 @@ import (
 // browseOptions are the flags of `rptctl browse`.
 type browseOptions struct {
 	filterOptions
-	FailBelow float64
+	thresholds
 }
 
 // browseDeps is what runBrowse reads from and draws on.
@@ -35,10 +35,7 @@ type browseDeps struct {
 }
 
 func browseCommand() *cli.Command {
-	flags := append(filterFlags(),
-		&cli.Float64Flag{Name: "fail-below", Value: results.DefaultFailBelow * 100,
-			Usage: "mark sources whose DMARC pass rate is under this percentage as failing"},
-	)
+	flags := append(filterFlags(), thresholdFlags()...)
 	return &cli.Command{
 		Name:  "browse",
 		Usage: "the terminal UI over stored results (same filters as sources)",
@@ -46,7 +43,7 @@ func browseCommand() *cli.Command {
 		Action: action(func(ctx context.Context, c *cli.Context, e *env) error {
 			opts := browseOptions{
 				filterOptions: readFilterFlags(c),
-				FailBelow:     c.Float64("fail-below"),
+				thresholds:    readThresholds(c),
 			}
 			if _, _, err := opts.filter(time.Now()); err != nil {
 				return err
@@ -73,8 +70,8 @@ func runBrowse(ctx context.Context, opts browseOptions, deps browseDeps) error {
 	if err != nil {
 		return err
 	}
-	if opts.FailBelow < 0 || opts.FailBelow > 100 {
-		return usagef("--fail-below %v: use a percentage from 0 to 100", opts.FailBelow)
+	if err := opts.thresholds.check(); err != nil {
+		return err
 	}
 	if deps.NoColor {
 		// lipgloss reads NO_COLOR too; saying it here also covers
@@ -85,7 +82,7 @@ func runBrowse(ctx context.Context, opts browseOptions, deps browseDeps) error {
 		Querier:  results.NewQuerier(deps.Reader, opts.Workers),
 		Filter:   f,
 		Lookback: lookback,
-		Flags:    results.FlagOptions{FailBelow: max(opts.FailBelow/100, 1e-9)},
+		Flags:    opts.flagOptions(),
 		Now:      deps.Now,
 	})
 	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(deps.In),

@@ -15,7 +15,7 @@ func TestRunBrowseQuits(t *testing.T) {
 	opts := browseOptions{
 		filterOptions: filterOptions{Company: "acme", From: "2024-03-01", To: "2024-03-03",
 			Lookback: "30d"},
-		FailBelow: 90,
+		thresholds: thresholds{FailBelow: 90, SpikeFactor: 3, SpikeMin: 100},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -36,11 +36,13 @@ func TestRunBrowseUsage(t *testing.T) {
 		opts browseOptions
 	}{
 		{"no company", browseOptions{filterOptions: filterOptions{Lookback: "30d"}}},
+		{"bad spike factor", browseOptions{thresholds: thresholds{FailBelow: 90},
+			filterOptions: filterOptions{Company: "acme", Lookback: "30d"}}},
 		{"bad period", browseOptions{filterOptions: filterOptions{Company: "acme",
 			Lookback: "30d", Since: "1d", To: "2024-01-01"}}},
 		{"bad lookback", browseOptions{filterOptions: filterOptions{Company: "acme",
 			Lookback: "soon"}}},
-		{"bad threshold", browseOptions{FailBelow: 120,
+		{"bad threshold", browseOptions{thresholds: thresholds{FailBelow: 120, SpikeFactor: 3},
 			filterOptions: filterOptions{Company: "acme", Lookback: "30d"}}},
 	}
 	for _, tt := range tests {

@@ -27,11 +27,9 @@ type filterOptions struct {
 // sourcesOptions are the flags of `rptctl sources`.
 type sourcesOptions struct {
 	filterOptions
-	By          string
-	Format      string
-	FailBelow   float64
-	SpikeFactor float64
-	SpikeMin    int64
+	thresholds
+	By     string
+	Format string
 }
 
 // sourcesDeps is what runSources reads from and writes to.
@@ -55,6 +53,54 @@ func filterFlags() []cli.Flag {
 			Usage: "how far before the period to look to tell new sources from known ones"},
 		&cli.IntFlag{Name: "workers", Value: results.DefaultWorkers,
 			Usage: "result objects read at once"},
+	}
+}
+
+// thresholdFlags set when the failing and spike flags are given.
+func thresholdFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Float64Flag{Name: "fail-below", Value: results.DefaultFailBelow * 100,
+			Usage: "flag sources whose DMARC pass rate is under this percentage as failing"},
+		&cli.Float64Flag{Name: "spike-factor", Value: results.DefaultSpikeFactor,
+			Usage: "flag a day above this many times the median of the other days"},
+		&cli.Int64Flag{Name: "spike-min", Value: results.DefaultSpikeMin,
+			Usage: "and with at least this many messages as a spike"},
+	}
+}
+
+// thresholds are the values of thresholdFlags.
+type thresholds struct {
+	FailBelow   float64 // percent
+	SpikeFactor float64
+	SpikeMin    int64
+}
+
+func readThresholds(c *cli.Context) thresholds {
+	return thresholds{
+		FailBelow:   c.Float64("fail-below"),
+		SpikeFactor: c.Float64("spike-factor"),
+		SpikeMin:    c.Int64("spike-min"),
+	}
+}
+
+func (t thresholds) check() error {
+	if t.FailBelow < 0 || t.FailBelow > 100 {
+		return usagef("--fail-below %v: use a percentage from 0 to 100", t.FailBelow)
+	}
+	if t.SpikeFactor <= 0 || t.SpikeMin < 0 {
+		return usagef("--spike-factor must be positive and --spike-min not negative")
+	}
+	return nil
+}
+
+// flagOptions turns the thresholds into results.FlagOptions.
+func (t thresholds) flagOptions() results.FlagOptions {
+	return results.FlagOptions{
+		// A fail-below of 0 would take the default: a tiny positive rate
+		// flags nothing, as 0 means.
+		FailBelow:   max(t.FailBelow/100, 1e-9),
+		SpikeFactor: t.SpikeFactor,
+		SpikeMin:    max(t.SpikeMin, 1),
 	}
 }
 
@@ -95,13 +141,8 @@ func sourcesCommand() *cli.Command {
 	flags := append(filterFlags(),
 		&cli.StringFlag{Name: "by", Value: "service", Usage: "service, hostname, ip or day"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or csv"},
-		&cli.Float64Flag{Name: "fail-below", Value: results.DefaultFailBelow * 100,
-			Usage: "flag sources whose DMARC pass rate is under this percentage as failing"},
-		&cli.Float64Flag{Name: "spike-factor", Value: results.DefaultSpikeFactor,
-			Usage: "flag a day above this many times the median of the other days"},
-		&cli.Int64Flag{Name: "spike-min", Value: results.DefaultSpikeMin,
-			Usage: "and with at least this many messages as a spike"},
 	)
+	flags = append(flags, thresholdFlags()...)
 	return &cli.Command{
 		Name:  "sources",
 		Usage: "sources of a company's mail from stored results",
@@ -112,11 +153,9 @@ func sourcesCommand() *cli.Command {
 		Action: action(func(ctx context.Context, c *cli.Context, e *env) error {
 			opts := sourcesOptions{
 				filterOptions: readFilterFlags(c),
+				thresholds:    readThresholds(c),
 				By:            c.String("by"),
 				Format:        c.String("format"),
-				FailBelow:     c.Float64("fail-below"),
-				SpikeFactor:   c.Float64("spike-factor"),
-				SpikeMin:      c.Int64("spike-min"),
 			}
 			if err := opts.check(); err != nil {
 				return err
@@ -151,13 +190,7 @@ func (o sourcesOptions) check() error {
 	if o.Format != "table" && o.Format != "json" && o.Format != "csv" {
 		return usagef("--format %q: use one of table, json, csv", o.Format)
 	}
-	if o.FailBelow < 0 || o.FailBelow > 100 {
-		return usagef("--fail-below %v: use a percentage from 0 to 100", o.FailBelow)
-	}
-	if o.SpikeFactor <= 0 || o.SpikeMin < 0 {
-		return usagef("--spike-factor must be positive and --spike-min not negative")
-	}
-	return nil
+	return o.thresholds.check()
 }
 
 // runSources prints the sources of opts' company.
@@ -180,13 +213,7 @@ func runSources(ctx context.Context, opts sourcesOptions, deps sourcesDeps) erro
 		Filter:   f,
 		By:       by,
 		Lookback: lookback,
-		Flags: results.FlagOptions{
-			// A fail-below of 0 would take the default: a tiny positive
-			// rate flags nothing, as 0 means.
-			FailBelow:   max(opts.FailBelow/100, 1e-9),
-			SpikeFactor: opts.SpikeFactor,
-			SpikeMin:    max(opts.SpikeMin, 1),
-		},
+		Flags:    opts.flagOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("reading the results of company %s: %w", f.Company, err)

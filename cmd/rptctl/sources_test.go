@@ -129,7 +129,7 @@ func TestRunSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.FailBelow, tt.opts.SpikeFactor, tt.opts.SpikeMin = 90, 3, 100
+			tt.opts.thresholds = thresholds{FailBelow: 90, SpikeFactor: 3, SpikeMin: 100}
 			var out bytes.Buffer
 			err := runSources(context.Background(), tt.opts,
 				sourcesDeps{Reader: store, Out: &out, Now: now})
@@ -161,7 +161,8 @@ func TestRunSourcesUsage(t *testing.T) {
 			if tt.name != "no company" {
 				tt.opts.Company = "acme"
 			}
-			tt.opts.Lookback, tt.opts.FailBelow, tt.opts.SpikeFactor = "30d", 90, 3
+			tt.opts.Lookback = "30d"
+			tt.opts.thresholds = thresholds{FailBelow: 90, SpikeFactor: 3}
 			err := runSources(context.Background(), tt.opts,
 				sourcesDeps{Reader: nil, Out: &bytes.Buffer{}, Now: time.Now})
 			var usage *usageError

@@ -160,5 +160,5 @@ func Spikes(points []TrendPoint, o FlagOptions) []bool {
 	return out
 }
 
-// FailBelowOrDefault is the failing threshold in effect.
-func (o FlagOptions) FailBelowOrDefault() float64 { return o.withDefaults().FailBelow }
+// WithDefaults returns o with the defaults in place of zero thresholds.
+func (o FlagOptions) WithDefaults() FlagOptions { return o.withDefaults() }
