@@ -68,13 +68,21 @@ func openLocal(ctx context.Context, cfg Config, setup *SetupOptions) (*Backend,
 		return nil, res, fmt.Errorf("creating the bucket folder: %w", err)
 	}
 	res.note(created, "bucket "+root)
+	store := &diskStore{root: root}
 	b := &Backend{
 		Queue:          &localQueue{db: db, name: cfg.Queue},
 		DLQ:            &localQueue{db: db, name: cfg.DLQ},
-		Store:          &diskStore{root: root},
+		Store:          store,
 		Bucket:         cfg.Bucket,
 		MaxMessageSize: LocalMaxMessageSize,
 		close:          db.Close,
+	}
+	if setup == nil && !cfg.NoSweep {
+		sw := startSweeper(db, store, cfg.Logger)
+		b.close = func() error {
+			sw.stop()
+			return db.Close()
+		}
 	}
 	return b, res, nil
 }
@@ -98,6 +106,10 @@ func ensureLocalQueues(ctx context.Context, db *queueDB, cfg Config, setup *Setu
 		cfg.Queue, opts.MaxReceive, opts.Visibility))
 	if setup == nil {
 		return nil
+	}
+	if err := db.setSetting(ctx, payloadExpirySetting,
+		opts.PayloadExpiry.Milliseconds()); err != nil {
+		return err
 	}
 	return db.configureQueue(ctx, cfg.Queue, cfg.DLQ, opts.MaxReceive, opts.Visibility)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -173,5 +174,50 @@ func TestLocalStaleDelete(t *testing.T) {
 		if err := b.Queue.Delete(ctx, receipt); !errors.Is(err, awsio.ErrReceiptInvalid) {
 			t.Errorf("Delete(%q) = %v, want ErrReceiptInvalid", receipt, err)
 		}
+	}
+}
+
+// TestLocalSweepsInBackground: an open local backend expires payloads
+// older than the expiry `setup` saved, and leaves newer ones.
+func TestLocalSweepsInBackground(t *testing.T) {
+	dir := t.TempDir()
+	cfg := localConfig(dir)
+	ctx := context.Background()
+	opts := awsio.SetupOptions{PayloadExpiry: 48 * time.Hour}
+	if _, err := awsio.Setup(ctx, cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, cfg.Bucket, "payloads", "acme", "shop")
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old, young := filepath.Join(folder, "old"), filepath.Join(folder, "young")
+	for _, p := range []string{old, young} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-72 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := awsio.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(old); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the expired payload was not swept")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("the young payload went too: %v", err)
 	}
 }

@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS messages (
 	first_received_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages(queue, visible_ms, seq);
+CREATE TABLE IF NOT EXISTS settings (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
 `
 
 // queueDB is the SQLite database behind the local queues of one data
@@ -119,6 +123,33 @@ func (d *queueDB) configureQueue(ctx context.Context, name, dlq string, maxRecei
 	return nil
 }
 
+// payloadExpiry is the setting SweepPayloads runs with locally.
+const payloadExpirySetting = "payload_expiry_ms"
+
+func (d *queueDB) setSetting(ctx context.Context, name string, value int64) error {
+	_, err := d.db.ExecContext(ctx,
+		`INSERT INTO settings (name, value) VALUES (?, ?)
+		 ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("saving setting %s: %w", name, wrapLocal(err))
+	}
+	return nil
+}
+
+// setting reads a setting, 0 when it was never set.
+func (d *queueDB) setting(ctx context.Context, name string) (int64, error) {
+	var v int64
+	err := d.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).
+		Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading setting %s: %w", name, wrapLocal(err))
+	}
+	return v, nil
+}
+
 // notifier wakes long polls in this process when a message becomes
 // visible. Other processes' sends are seen by polling.
 type notifier struct {
@@ -181,12 +212,16 @@ func (q *localQueue) Send(ctx context.Context, body string,
 	}
 	id := newMessageID()
 	now := time.Now().UnixMilli()
-	_, err = q.db.db.ExecContext(ctx,
+	res, err := q.db.db.ExecContext(ctx,
 		`INSERT INTO messages (queue, id, body, attrs, sent_ms, visible_ms)
 		 SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM queues WHERE name = ?)`,
 		q.name, id, body, string(enc), now, now, q.name)
 	if err != nil {
-		return "", fmt.Errorf("sending to %s: %w", q.name, err)
+		return "", fmt.Errorf("sending to %s: %w", q.name, wrapLocal(err))
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return "", fmt.Errorf("sending to %s: the queue does not exist (run rptctl setup)",
+			q.name)
 	}
 	q.db.notify.signal(q.name)
 	return id, nil

@@ -3,6 +3,7 @@ package awsio
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -15,6 +16,13 @@ type Config struct {
 	DLQ         string
 	Bucket      string
 	S3PathStyle bool
+
+	// Logger receives what background work logs: the local backend's
+	// payload sweep. nil: discarded.
+	Logger *slog.Logger
+	// NoSweep turns off the local backend's payload sweep, for short
+	// commands and tests.
+	NoSweep bool
 }
 
 // Backend is what one rptctl process talks to: the work queue, its

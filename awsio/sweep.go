@@ -3,6 +3,8 @@ package awsio
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -39,4 +41,62 @@ func SweepPayloads(ctx context.Context, s Store, maxAge time.Duration,
 		n++
 	}
 	return n, nil
+}
+
+// sweepInterval is how often an open local backend sweeps payloads: the
+// expiry is counted in days, an hour late is on time.
+const sweepInterval = time.Hour
+
+// sweeper runs SweepPayloads on a local store in the background, with the
+// expiry `rptctl setup --payload-expiry` saved, from Open until Close.
+// Several processes on one data folder may sweep at once: deletes are
+// idempotent.
+type sweeper struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func startSweeper(db *queueDB, s Store, log *slog.Logger) *sweeper {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sw := &sweeper{cancel: cancel}
+	sw.wg.Go(func() {
+		t := time.NewTicker(sweepInterval)
+		defer t.Stop()
+		for {
+			sweepOnce(ctx, db, s, log)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return sw
+}
+
+func sweepOnce(ctx context.Context, db *queueDB, s Store, log *slog.Logger) {
+	ms, err := db.setting(ctx, payloadExpirySetting)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("sweeping payloads", "err", err)
+		}
+		return
+	}
+	start := time.Now()
+	n, err := SweepPayloads(ctx, s, time.Duration(ms)*time.Millisecond, start)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Warn("sweeping payloads", "err", err, "deleted", n)
+	case n > 0:
+		log.Info("swept expired payloads", "deleted", n, "duration", time.Since(start))
+	}
+}
+
+// stop ends the sweep and waits for it.
+func (sw *sweeper) stop() {
+	sw.cancel()
+	sw.wg.Wait()
 }
