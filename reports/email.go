@@ -31,6 +31,10 @@ type mailWalk struct {
 	texts       [][]byte // text parts, for plain-text failure notices
 }
 
+// TODO: an mbox file holding several messages is read as its first
+// message only; splitting on "From " lines would need quoting rules
+// (mboxrd) that no report sender has been seen to need yet.
+
 // email reads a message: every leaf part is decoded and sniffed, whatever
 // its declared type (receivers send gzip typed as zip, XML as text/plain,
 // ARF fields as application/octet-stream); reports found in it are walked

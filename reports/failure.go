@@ -40,6 +40,11 @@ func (m *mailWalk) addFeedback(content []byte) {
 }
 
 // failure builds the failure report of an ARF message.
+//
+// TODO: when DKIM-Domain and DKIM-Selector are absent (RFC 6591 makes them
+// optional) they could be taken from header.d/header.s of the report's
+// Authentication-Results; today they stay empty and the field is kept raw
+// in AuthResults.
 func (m *mailWalk) failure() *Report {
 	var wn warnings
 	fb := m.feedback

@@ -55,6 +55,9 @@ type tlsFailure struct {
 	FailureReasonCode   flexString `json:"failure-reason-code"`
 }
 
+// TODO: a JSON array of several TLS reports in one file is refused as not
+// a report; RFC 8460 sends one report per file and none has been seen.
+
 // parseTLS reads an SMTP TLS report. Datetimes without a zone (Microsoft
 // sends them so) are read as UTC; a missing policy domain is taken from
 // the enclosing email's hints when there are any.
