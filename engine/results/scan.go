@@ -57,6 +57,12 @@ type Progress struct {
 
 // Objects lists the result objects that can hold lines of f, newest
 // partition first, each key once.
+//
+// TODO: the listing covers the whole company (or customer) prefix and the
+// period is applied to the keys afterwards; for accounts with years of
+// results on S3, listing only the date= folders of the period (which
+// needs the customers and kinds first, a delimiter listing the Reader
+// interface does not offer yet) would save list calls.
 func (q *Querier) Objects(ctx context.Context, f Filter) ([]Object, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
