@@ -116,6 +116,7 @@ func TestCorpusNotes(t *testing.T) {
 			wantEq(t, r.Failure.AuthResults, "mx1.example.net; dkim=fail header.d=example.com "+
 				"header.s=sel1; spf=fail smtp.mailfrom=example.com; dmarc=fail "+
 				"header.from=example.com")
+			wantEq(t, r.Failure.DKIMDomain+"/"+r.Failure.DKIMSelector, "example.com/sel1")
 		}},
 		{"b32-sts-fetch-error-no-ips.json", func(t *testing.T, r *Report) {
 			d := r.Policies[0].FailureDetails[0]

@@ -40,11 +40,6 @@ func (m *mailWalk) addFeedback(content []byte) {
 }
 
 // failure builds the failure report of an ARF message.
-//
-// TODO: when DKIM-Domain and DKIM-Selector are absent (RFC 6591 makes them
-// optional) they could be taken from header.d/header.s of the report's
-// Authentication-Results; today they stay empty and the field is kept raw
-// in AuthResults.
 func (m *mailWalk) failure() *Report {
 	var wn warnings
 	fb := m.feedback
@@ -70,6 +65,9 @@ func (m *mailWalk) failure() *Report {
 		arrival = fb.get("Received-Date") // the name in drafts of RFC 5965
 	}
 	f.ArrivalDate = m.arrival(arrival, &wn)
+	if f.DKIMDomain == "" {
+		f.DKIMDomain, f.DKIMSelector = dkimFromResults(f.AuthResults, &wn)
+	}
 	return m.report(f, &wn, m.feedbackRaw)
 }
 
@@ -126,6 +124,30 @@ func (m *mailWalk) arrival(raw string, wn *warnings) time.Time {
 	}
 	wn.add("no Arrival-Date and no Date")
 	return time.Time{}
+}
+
+// dkimResult matches the DKIM clause of an Authentication-Results value
+// (RFC 8601 section 2.7.1): "dkim=fail header.d=example.com header.s=sel".
+var dkimResult = regexp.MustCompile(`(?i)\bdkim=[a-z]+[^;]*`)
+
+var dkimProp = regexp.MustCompile(`(?i)\bheader\.([ds])=([^\s;()]+)`)
+
+// dkimFromResults takes the DKIM domain and selector of a failure report
+// that has no DKIM-Domain field (RFC 6591 section 3.1 makes it optional)
+// from its Authentication-Results, which names them in most reports.
+func dkimFromResults(ar string, wn *warnings) (domain, selector string) {
+	clause := dkimResult.FindString(ar)
+	for _, m := range dkimProp.FindAllStringSubmatch(clause, -1) {
+		if lower(m[1]) == "d" && domain == "" {
+			domain = strings.TrimSuffix(lower(m[2]), ".")
+		} else if lower(m[1]) == "s" && selector == "" {
+			selector = m[2]
+		}
+	}
+	if domain != "" {
+		wn.add("DKIM-Domain taken from Authentication-Results (%s)", domain)
+	}
+	return domain, selector
 }
 
 // sourceIP reads Source-IP, which senders follow with a host name in
