@@ -115,10 +115,22 @@ func storeCorpus(t *testing.T, s awsio.Store, f corpusFacts) map[string]int64 {
 	return byIP
 }
 
-func TestSourcesAddUpToCorpusFacts(t *testing.T) {
+// TestCorpus stores the corpus once, as the pipeline would, and queries
+// it.
+func TestCorpus(t *testing.T) {
 	facts := readCorpusFacts(t)
 	s := newStore(t)
 	byIP := storeCorpus(t, s, facts)
+	t.Run("sources add up to the facts", func(t *testing.T) {
+		testSourcesAddUp(t, s, facts, byIP)
+	})
+	t.Run("dataset holds every line", func(t *testing.T) {
+		testDatasetHolds(t, s, facts)
+	})
+}
+
+func testSourcesAddUp(t *testing.T, s awsio.Store, facts corpusFacts,
+	byIP map[string]int64) {
 
 	var total int64
 	perDay := map[string]int64{}
@@ -173,10 +185,7 @@ func TestSourcesAddUpToCorpusFacts(t *testing.T) {
 	}
 }
 
-func TestDatasetHoldsCorpus(t *testing.T) {
-	facts := readCorpusFacts(t)
-	s := newStore(t)
-	storeCorpus(t, s, facts)
+func testDatasetHolds(t *testing.T, s awsio.Store, facts corpusFacts) {
 
 	d := NewDataset(Filter{Company: "corpus"}, 0)
 	err := NewQuerier(s, 4).Load(context.Background(), d, func(c Chunk) error {
