@@ -83,6 +83,12 @@ var subjectDomain = regexp.MustCompile(`(?i)Report Domain:\s*([A-Za-z0-9.-]+)`)
 // entity reads one MIME entity: a multipart is split, a leaf decoded.
 func (m *mailWalk) entity(p part, h header, body []byte, mdepth int) {
 	ct, params := mediaType(h.get("Content-Type"))
+	if strings.HasPrefix(ct, "multipart/") && params["boundary"] == "" {
+		if b := guessBoundary(body); b != "" {
+			p.warn("multipart without a boundary parameter: %q found in the body", clip(b))
+			params["boundary"] = b
+		}
+	}
 	if strings.HasPrefix(ct, "multipart/") && params["boundary"] != "" {
 		if ct == "multipart/report" && lower(params["report-type"]) == "feedback-report" {
 			m.arf = true
@@ -126,6 +132,27 @@ func (m *mailWalk) multipart(p part, boundary string, body []byte, mdepth int) {
 		sub.path = append(append([]string(nil), p.path...), label)
 		m.entity(sub, h, b, mdepth+1)
 	}
+}
+
+// guessBoundary finds the boundary of a multipart body whose header does
+// not name it: the first line that starts with "--" and is a plausible
+// delimiter (RFC 2046 section 5.1.1: 1 to 70 characters, no spaces at the
+// end).
+func guessBoundary(body []byte) string {
+	for len(body) > 0 {
+		ln := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			ln, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		ln = bytes.TrimRight(ln, " \t\r")
+		if len(ln) > 2 && len(ln) <= 72 && bytes.HasPrefix(ln, []byte("--")) &&
+			!bytes.ContainsAny(ln, " \t") {
+			return string(bytes.TrimSuffix(ln[2:], []byte("--")))
+		}
+	}
+	return ""
 }
 
 // splitMultipart returns the bodies between the delimiter lines of a

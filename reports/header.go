@@ -119,7 +119,7 @@ var boundaryParam = regexp.MustCompile(`(?i)boundary\s*=\s*"?([^";\r\n]+)"?`)
 // and boundary.
 func mediaType(v string) (string, map[string]string) {
 	mt, params, err := mime.ParseMediaType(v)
-	if err == nil {
+	if err == nil && params != nil {
 		return mt, params
 	}
 	mt = lower(trim(strings.SplitN(v, ";", 2)[0]))

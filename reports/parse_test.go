@@ -197,6 +197,10 @@ func TestRepairs(t *testing.T) {
 		{"base64 declared, raw sent", []byte("From: a@example.net\r\nSubject: r\r\n" +
 			"Content-Type: application/xml\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
 			good), "declared base64 is not", func(r *Report) bool { return len(r.Records) == 1 }},
+		{"multipart without boundary", []byte("From: a@example.net\r\nSubject: r\r\n" +
+			"Content-Type: multipart/mixed\r\n\r\n--xyz\r\nContent-Type: text/xml\r\n\r\n" +
+			good + "\r\n--xyz--\r\n"), "without a boundary parameter",
+			func(r *Report) bool { return len(r.Records) == 1 }},
 		{"quoted-printable part", []byte(qpMessage(good)), "",
 			func(r *Report) bool { return r.OrgName == "Unit Réporter" }},
 		{"zone-less tls", []byte(`{"organization-name":"MS","date-range":{"start-datetime":
