@@ -104,7 +104,7 @@ func (m *Model) statusLine() string {
 		}
 		parts = append(parts, st.Render(m.status))
 	}
-	if t := m.top().list(); t != nil && len(parts) == 0 {
+	if t := m.top().list(m.e); t != nil && len(parts) == 0 {
 		parts = append(parts, s.Status.Render(listState(t)))
 	}
 	return strings.Join(parts, "  ")

@@ -31,7 +31,10 @@ func newFailuresScreen() *failuresScreen {
 
 func (s *failuresScreen) crumb() string { return tabNames[4] }
 
-func (s *failuresScreen) list() *table { return s.t }
+func (s *failuresScreen) list(e *env) *table {
+	s.sync(e)
+	return s.t
+}
 
 func (s *failuresScreen) sync(e *env) {
 	if s.version == e.data.Version() {

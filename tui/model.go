@@ -54,9 +54,10 @@ type screen interface {
 	update(e *env, msg tea.Msg) (push screen, cmd tea.Cmd)
 	// view draws the screen into width x height cells.
 	view(e *env, width, height int) string
-	// list is the screen's table, for the keys every list shares (moving,
-	// sorting, filtering); nil for screens without one.
-	list() *table
+	// list is the screen's table, up to date with the dataset, for the
+	// keys every list shares (moving, sorting, filtering); nil for
+	// screens without one.
+	list(e *env) *table
 	// export is the screen's data for the export keys.
 	export(e *env) exportData
 }
@@ -211,7 +212,7 @@ func (m *Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		trend.all = m.opts.Filter.Domain == ""
 		m.stacks[m.tab] = append(m.stacks[m.tab], trend)
 	default:
-		if t := m.top().list(); t != nil && m.onListKey(t, msg) {
+		if t := m.top().list(m.e); t != nil && m.onListKey(t, msg) {
 			return m, nil
 		}
 		return m, m.toTop(msg)
@@ -223,6 +224,7 @@ func (m *Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // was one of them.
 func (m *Model) onListKey(t *table, msg tea.KeyMsg) bool {
 	k := m.e.keys
+	t.width = m.width
 	page := max(m.contentHeight()-2, 1)
 	switch {
 	case key.Matches(msg, k.Up):
@@ -278,7 +280,7 @@ func (m *Model) onFilterKey(msg tea.KeyMsg) tea.Cmd {
 	default:
 		return nil
 	}
-	if t := m.top().list(); t != nil {
+	if t := m.top().list(m.e); t != nil {
 		t.setFilter(m.input)
 	}
 	return nil

@@ -41,7 +41,10 @@ func newRecordsScreen(scope results.Scope, label string) *recordsScreen {
 
 func (s *recordsScreen) crumb() string { return s.label }
 
-func (s *recordsScreen) list() *table { return s.t }
+func (s *recordsScreen) list(e *env) *table {
+	s.sync(e)
+	return s.t
+}
 
 func (s *recordsScreen) sync(e *env) {
 	if s.version == e.data.Version() {

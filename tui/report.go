@@ -61,7 +61,7 @@ func (s *reportScreen) setReport(msg reportMsg) {
 
 func (s *reportScreen) crumb() string { return s.label }
 
-func (s *reportScreen) list() *table { return nil }
+func (s *reportScreen) list(*env) *table { return nil }
 
 func (s *reportScreen) update(_ *env, msg tea.Msg) (screen, tea.Cmd) {
 	var cmd tea.Cmd

@@ -52,7 +52,10 @@ func sourceColumns(by results.Grouping) []column {
 
 func (s *sourcesScreen) crumb() string { return s.label }
 
-func (s *sourcesScreen) list() *table { return s.t }
+func (s *sourcesScreen) list(e *env) *table {
+	s.sync(e)
+	return s.t
+}
 
 // sync regroups when the dataset has changed.
 func (s *sourcesScreen) sync(e *env) {

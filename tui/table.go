@@ -41,6 +41,7 @@ type table struct {
 	desc        bool
 	filter      string
 	failingOnly bool
+	width       int // of the last render, to sort only by columns shown
 }
 
 func newTable(cols []column) *table {
@@ -104,9 +105,15 @@ func less(a, b any) bool {
 	return false
 }
 
-// sortNext moves sorting to the next column; numbers sort biggest first.
+// sortNext moves sorting to the next column shown; numbers sort biggest
+// first.
 func (t *table) sortNext() {
-	t.sortCol = (t.sortCol + 1) % len(t.cols)
+	for range t.cols {
+		t.sortCol = (t.sortCol + 1) % len(t.cols)
+		if t.width == 0 || t.cols[t.sortCol].hideBelow <= t.width {
+			break
+		}
+	}
 	_, isNum := t.firstKey(t.sortCol).(float64)
 	t.desc = isNum
 	t.apply()
@@ -183,6 +190,7 @@ func (t *table) shown(width int) ([]int, []int) {
 
 // render draws the header and as many rows as fit height.
 func (t *table) render(s Styles, width, height int) string {
+	t.width = width
 	idx, widths := t.shown(width)
 	var b strings.Builder
 	b.WriteString(s.Header.Render(t.headerLine(idx, widths)))

@@ -21,11 +21,11 @@ type tlsScreen struct {
 func newTLSScreen() *tlsScreen {
 	cols := []column{
 		{title: "day", width: 10},
-		{title: "reporter", width: 16},
+		{title: "reporter", width: 14},
 		{title: "policy domain"},
 		{title: "type", width: 8, hideBelow: 100},
-		{title: "sessions", width: 9, right: true},
-		{title: "success", width: 18, bar: true},
+		{title: "sessions", width: 8, right: true},
+		{title: "success", width: 16, bar: true},
 		{title: "failed", width: 8, right: true},
 		{title: "details", width: 7, right: true, hideBelow: 110},
 	}
@@ -34,7 +34,10 @@ func newTLSScreen() *tlsScreen {
 
 func (s *tlsScreen) crumb() string { return tabNames[3] }
 
-func (s *tlsScreen) list() *table { return s.t }
+func (s *tlsScreen) list(e *env) *table {
+	s.sync(e)
+	return s.t
+}
 
 func (s *tlsScreen) sync(e *env) {
 	if s.version == e.data.Version() {

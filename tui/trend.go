@@ -47,7 +47,10 @@ func newTrendScreen(scope results.Scope, label string) *trendScreen {
 
 func (s *trendScreen) crumb() string { return s.label }
 
-func (s *trendScreen) list() *table { return s.t }
+func (s *trendScreen) list(e *env) *table {
+	s.sync(e)
+	return s.t
+}
 
 func (s *trendScreen) sync(e *env) {
 	if s.version == e.data.Version() {
