@@ -35,7 +35,10 @@ func (c *countingReader) Get(ctx context.Context, key string) ([]byte, error) {
 //   - Bad: 100 messages on three days, 20 of each passing; new;
 //   - no enrichment: 7 messages on 03-02.
 func flagFixture(t *testing.T) awsio.Store {
-	s := newStore(t)
+	return fillFlagFixture(t, newStore(t))
+}
+
+func fillFlagFixture(t *testing.T, s awsio.Store) awsio.Store {
 	o := Origin{TraceID: "t", CompanyID: "acme", CustomerID: "c1"}
 	start := date("2024-03-01")
 	for i := range 10 {
