@@ -95,9 +95,11 @@ func (c *awsClients) queue(ctx context.Context, nameOrURL string) (*awsQueue, er
 		return &awsQueue{client: c.sqs, name: name, url: nameOrURL}, nil
 	}
 	out, err := c.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(nameOrURL)})
+	if isQueueMissing(err) {
+		return nil, fmt.Errorf("finding queue %s: %w (run rptctl setup)", nameOrURL, err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("finding queue %s: %w (run rptctl setup)",
-			nameOrURL, wrapAWS(err))
+		return nil, fmt.Errorf("finding queue %s: %w", nameOrURL, wrapAWS(err))
 	}
 	return &awsQueue{client: c.sqs, name: nameOrURL, url: aws.ToString(out.QueueUrl)}, nil
 }
