@@ -58,8 +58,8 @@ func (s *diskStore) path(key string) string {
 	return filepath.Join(s.root, filepath.FromSlash(key))
 }
 
-// Put writes body under key atomically: to a temporary file that is
-// synced and then renamed over the key.
+// Put writes body under key atomically and durably: to a temporary file
+// that is synced and then renamed over the key, and the folder synced.
 func (s *diskStore) Put(ctx context.Context, key string, body []byte) error {
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("putting object: %w", err)
@@ -101,7 +101,21 @@ func writeAtomic(dst string, body []byte) error {
 		_ = os.Remove(tmp)
 		return err
 	}
-	return nil
+	return syncDir(filepath.Dir(dst))
+}
+
+// syncDir makes a rename in dir durable: without it a power loss can
+// undo the rename although the file's data was synced.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		_ = d.Close() // the sync error matters more
+		return err
+	}
+	return d.Close()
 }
 
 // Get reads the object under key, or fails with ErrNotFound.
