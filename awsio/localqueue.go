@@ -233,7 +233,7 @@ func (q *localQueue) Send(ctx context.Context, body string,
 // received more than the queue's maxReceiveCount times moves to the DLQ
 // instead, as SQS moves it.
 func (q *localQueue) Receive(ctx context.Context, opts ReceiveOptions) ([]Message, error) {
-	max := min(max(opts.Max, 1), maxReceiveBatch)
+	n := min(max(opts.Max, 1), maxReceiveBatch)
 	wait := min(opts.Wait, maxWait)
 	if opts.Visibility < 0 || opts.Visibility > maxVisibility {
 		return nil, fmt.Errorf("receiving from %s: visibility %v is outside 0 to 12h",
@@ -242,7 +242,7 @@ func (q *localQueue) Receive(ctx context.Context, opts ReceiveOptions) ([]Messag
 	deadline := time.Now().Add(wait)
 	for {
 		woken := q.db.notify.wait(q.name)
-		msgs, next, err := q.receiveOnce(ctx, max, opts.Visibility)
+		msgs, next, err := q.receiveOnce(ctx, n, opts.Visibility)
 		if err != nil || len(msgs) > 0 {
 			return msgs, err
 		}
@@ -278,7 +278,7 @@ type queueConfig struct {
 
 // receiveOnce is one pass of Receive. next is how long until the next
 // hidden message becomes visible (pollInterval when none is hidden).
-func (q *localQueue) receiveOnce(ctx context.Context, max int,
+func (q *localQueue) receiveOnce(ctx context.Context, limit int,
 	visibility time.Duration) (msgs []Message, next time.Duration, err error) {
 	// An idle queue is seen without taking the write lock, so that idle
 	// long polls of many workers do not queue up behind each other.
@@ -302,7 +302,7 @@ func (q *localQueue) receiveOnce(ctx context.Context, max int,
 		visibility = cfg.visibility
 	}
 	now = time.Now()
-	msgs, moved, err := q.takeVisible(ctx, tx, cfg, max, visibility, now)
+	msgs, moved, err := q.takeVisible(ctx, tx, cfg, limit, visibility, now)
 	if err != nil {
 		return nil, 0, fmt.Errorf("receiving from %s: %w", q.name, err)
 	}
@@ -346,15 +346,15 @@ type storedMessage struct {
 	firstReceived int64
 }
 
-// takeVisible receives up to max visible messages inside tx, moving those
-// over the receive limit to the DLQ.
-func (q *localQueue) takeVisible(ctx context.Context, tx *sql.Tx, cfg queueConfig, max int,
+// takeVisible receives up to limit visible messages inside tx, moving
+// those over the receive limit to the DLQ.
+func (q *localQueue) takeVisible(ctx context.Context, tx *sql.Tx, cfg queueConfig, limit int,
 	visibility time.Duration, now time.Time) (msgs []Message, moved bool, err error) {
 	nowMS := now.UnixMilli()
-	for len(msgs) < max {
+	for len(msgs) < limit {
 		rows, err := selectMessages(ctx, tx,
 			`WHERE queue = ? AND visible_ms <= ? ORDER BY seq LIMIT ?`,
-			q.name, nowMS, max-len(msgs))
+			q.name, nowMS, limit-len(msgs))
 		if err != nil {
 			return nil, false, err
 		}
