@@ -281,9 +281,8 @@ func TestBrowseShowsPartialResults(t *testing.T) {
 		t.Fatalf("first message %T, want loadMsg", msg)
 	}
 	m.Update(loadMsg{events: lm.events[:1], from: lm.from})
-	view := m.View()
-	if !strings.Contains(view, "loading results: 1 of") {
-		t.Errorf("no progress shown while loading:\n%s", view)
-	}
+	// One worker reads the newest partition first: the view is the same
+	// on every run.
+	checkGolden(t, "loading", m.View())
 	m.quit() // cancels the scan
 }

@@ -87,7 +87,8 @@ func (d *Dataset) Object(l *Line) (Object, bool) {
 }
 
 // Sources groups the aggregate records in scope, as `rptctl sources`
-// would for the same filter.
+// would for the same filter. Until every object is read it gives no new
+// flags: the look-back window, being older, is read last.
 func (d *Dataset) Sources(by Grouping, scope Scope, opts FlagOptions) []SourceRow {
 	agg := NewAggregator(by, scope)
 	for i := range d.history {
@@ -97,6 +98,9 @@ func (d *Dataset) Sources(by Grouping, scope Scope, opts FlagOptions) []SourceRo
 		agg.Add(&d.Aggregate[i])
 	}
 	opts.From, opts.To = d.Filter.From, d.Filter.To
+	if !d.Done() {
+		opts.From = time.Time{}
+	}
 	return agg.Rows(opts)
 }
 
