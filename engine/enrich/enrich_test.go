@@ -127,16 +127,18 @@ func TestRetryNextServer(t *testing.T) {
 func TestNegativeCaching(t *testing.T) {
 	const name = "1.2.0.192.in-addr.arpa"
 	tests := []struct {
+		name   string
 		zone   zone
 		keep   time.Duration
 		source reports.Source
 	}{
-		{records(t), 600 * time.Second,
+		{"nxdomain", records(t), 600 * time.Second,
 			reports.Source{Service: ServiceNoPTR, ServiceType: TypeUnknown}},
-		{rcodeZone(dns.RcodeServerFailure), defaultTTLs.Failure, reports.Source{}},
+		{"servfail", rcodeZone(dns.RcodeServerFailure), defaultTTLs.Failure,
+			reports.Source{}},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.keep), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			ts := startServer(t, tt.zone)
 			clock := newFakeClock()
 			e := testEnricher(t, Options{DNSServers: []string{ts.addr}}, clock)
