@@ -134,6 +134,8 @@ func TestNegativeCaching(t *testing.T) {
 	}{
 		{"nxdomain", records(t), 600 * time.Second,
 			reports.Source{Service: ServiceNoPTR, ServiceType: TypeUnknown}},
+		{"nodata", records(t, `1.2.0.192.in-addr.arpa. 300 IN TXT "x"`), 600 * time.Second,
+			reports.Source{Service: ServiceNoPTR, ServiceType: TypeUnknown}},
 		{"servfail", rcodeZone(dns.RcodeServerFailure), defaultTTLs.Failure,
 			reports.Source{}},
 	}
