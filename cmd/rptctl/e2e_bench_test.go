@@ -101,7 +101,7 @@ func BenchmarkE2EThroughput(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			s := localSystem(b)
-			args := append([]string{"--log-level", "warn", "serve", "--listen", "127.0.0.1:0"},
+			args := append([]string{"serve", "--listen", "127.0.0.1:0"},
 				c.args...)
 			if !strings.Contains(c.name, "dns=") {
 				args = append(args, "--no-dns")
