@@ -159,6 +159,8 @@ func TestRepairs(t *testing.T) {
 		{"latin-1", []byte(strings.Replace(strings.Replace(good, "UTF-8", "ISO-8859-1", 1),
 			"Unit Reporter", "Unit R\xe9porter", 1)), "",
 			func(r *Report) bool { return r.OrgName == "Unit Réporter" }},
+		{"utf-16 declared on 8-bit text", []byte(strings.Replace(good, "UTF-8", "UTF-16", 1)),
+			"is not UTF-16", func(r *Report) bool { return r.OrgName == "Unit Reporter" }},
 		{"control characters", []byte(strings.Replace(good, "Unit Reporter",
 			"Unit\x01 Reporter\x0b", 1)), "2 control characters removed",
 			func(r *Report) bool { return r.OrgName == "Unit Reporter" }},

@@ -72,6 +72,11 @@ func decodeDeclared(data []byte, wn *warnings) []byte {
 	if canonical == "utf-8" {
 		return data
 	}
+	if strings.HasPrefix(canonical, "utf-16") {
+		// The declaration was found in single bytes: the text is not UTF-16.
+		wn.add("encoding %q declared but the text is not UTF-16: read as UTF-8", clip(m[1]))
+		return data
+	}
 	if singleByte(canonical) && utf8.Valid(data) && hasHighBytes(data) {
 		// Text that is valid UTF-8 and has non-ASCII bytes is all but
 		// never latin-1 or cp1252: the declaration is wrong.
