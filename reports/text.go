@@ -31,10 +31,11 @@ func xmlText(data []byte, wn *warnings) string {
 	case bytes.HasPrefix(data, []byte{0xfe, 0xff}), bytes.HasPrefix(data, []byte{0xff, 0xfe}):
 		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
 		if out, err := dec.Bytes(data); err == nil {
-			data = out
-		} else {
-			wn.add("UTF-16 text could not be decoded: read as UTF-8")
+			// Decoded by its byte-order mark: the declaration's encoding
+			// names what was just undone.
+			return string(cleanUTF8(out, wn))
 		}
+		wn.add("UTF-16 text could not be decoded: read as UTF-8")
 	case bytes.HasPrefix(data, utf8BOM):
 		data = data[len(utf8BOM):]
 		wn.add("UTF-8 byte-order mark removed")
