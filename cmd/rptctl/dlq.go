@@ -238,12 +238,13 @@ func dlqTable(entries []dlqEntry) ([]string, [][]string) {
 		}
 		rows = append(rows, []string{e.TraceID, e.CompanyID, e.CustomerID,
 			strconv.Itoa(e.ReceiveCount), first, strconv.Itoa(e.Size), e.Delivery,
-			oneLine(e.Error, 120)})
+			oneLine(e.Error, 72)})
 	}
 	return header, rows
 }
 
-// oneLine keeps a table cell on one line and at most n runes.
+// oneLine keeps a table cell on one line and at most n runes; the JSON
+// output has the whole text.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
