@@ -55,7 +55,8 @@ func postRaw(c *http.Client, url, company, trace string, body []byte) (int, erro
 }
 
 // waitState polls the status of traceID until it is one of states.
-func waitState(t testing.TB, st awsio.Store, company, trace string, states ...string) engine.Status {
+func waitState(t testing.TB, st awsio.Store, company, trace string,
+	states ...string) engine.Status {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

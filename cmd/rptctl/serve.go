@@ -99,10 +99,12 @@ func runServe(ctx context.Context, opts serveOptions, e *env) error {
 
 	reg := newRegistry()
 	m := engine.NewMetrics(reg)
+	payloads := &awsio.Payloads{Store: b.Store, Bucket: b.Bucket,
+		InlineLimit: inlineLimit(opts.InlineLimit, b.MaxMessageSize)}
 	ingest := engine.NewIngest(engine.IngestConfig{
 		Queue:     b.Queue,
 		Store:     b.Store,
-		Payloads:  &awsio.Payloads{Store: b.Store, Bucket: b.Bucket, InlineLimit: inlineLimit(opts.InlineLimit, b.MaxMessageSize)},
+		Payloads:  payloads,
 		Tokens:    tokens,
 		MaxUpload: opts.MaxUpload,
 		Metrics:   m,
