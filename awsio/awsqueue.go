@@ -279,45 +279,56 @@ func (q *awsQueue) Purge(ctx context.Context) error {
 // the counts Peek returns leave its own receive out. Meant for the DLQ,
 // which has no redrive policy of its own, so listing never moves a
 // message on; a worker receiving the same queue meanwhile would miss the
-// messages for that moment.
-func (q *awsQueue) Peek(ctx context.Context, limit int) (msgs []Message, err error) {
+// messages for that moment. The messages carry no receipt handle.
+func (q *awsQueue) Peek(ctx context.Context, limit int) (out []Message, err error) {
+	var held []Message // everything received, to give back
 	defer func() {
 		// Give everything back even when ctx is done.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if rerr := q.release(rctx, msgs); rerr != nil && err == nil {
+		if rerr := q.release(rctx, held); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
-	for len(msgs) < limit {
+	seen := make(map[string]bool)
+	for len(out) < limit {
 		got, err := q.Receive(ctx, ReceiveOptions{
-			Max:        min(limit-len(msgs), maxReceiveBatch),
+			Max:        min(limit-len(out), maxReceiveBatch),
 			Visibility: peekVisibility,
 			Wait:       time.Second, // a long poll asks every SQS server
 		})
 		if err != nil {
-			return msgs, fmt.Errorf("listing %s: %w", q.name, err)
+			return nil, fmt.Errorf("listing %s: %w", q.name, err)
 		}
-		if len(got) == 0 {
+		held = append(held, got...)
+		fresh := 0
+		for _, m := range got {
+			// A long listing outlasts the minute: the first messages
+			// come round again.
+			if seen[m.ID] {
+				continue
+			}
+			seen[m.ID] = true
+			m.ReceiveCount--
+			m.ReceiptHandle = ""
+			out = append(out, m)
+			fresh++
+		}
+		if fresh == 0 {
 			break
 		}
-		for i := range got {
-			got[i].ReceiveCount--
-		}
-		msgs = append(msgs, got...)
 	}
-	return msgs, nil
+	return out, nil
 }
 
-// release makes received messages visible again and clears their
-// receipt handles, which callers of Peek must not use.
+// release makes received messages visible again.
 func (q *awsQueue) release(ctx context.Context, msgs []Message) error {
 	var errs []error
-	for i := range msgs {
-		if err := q.ChangeVisibility(ctx, msgs[i].ReceiptHandle, 0); err != nil {
+	for _, m := range msgs {
+		err := q.ChangeVisibility(ctx, m.ReceiptHandle, 0)
+		if err != nil && !errors.Is(err, ErrReceiptInvalid) {
 			errs = append(errs, err)
 		}
-		msgs[i].ReceiptHandle = ""
 	}
 	return errors.Join(errs...)
 }
