@@ -264,6 +264,7 @@ func TestTruncatedRetriesOverTCP(t *testing.T) {
 // TestUnansweringServer checks that a server that never answers costs a
 // timeout per try, and that the report is still enriched, with empty fields.
 func TestUnansweringServer(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, func(dns.Question, string) zoneReply { return zoneReply{drop: true} })
 	reg := prometheus.NewRegistry()
 	e := testEnricher(t, Options{
@@ -493,13 +494,15 @@ func hasLabels(m *dto.Metric, labels []string) bool {
 // after tripAfter timeouts in a row, is probed by one question after
 // restFor, and is used again once it answers.
 func TestDeadServerRests(t *testing.T) {
+	t.Parallel()
 	drop := func(dns.Question, string) zoneReply { return zoneReply{drop: true} }
 	ts := startServer(t, drop)
 	clock := newFakeClock()
 	reg := prometheus.NewRegistry()
 	e := testEnricher(t, Options{
 		DNSServers: []string{ts.addr},
-		Timeout:    20 * time.Millisecond,
+		// Long enough for the answers at the end even on a loaded machine.
+		Timeout:    100 * time.Millisecond,
 		Registerer: reg,
 	}, clock)
 
@@ -548,6 +551,7 @@ func TestDeadServerRests(t *testing.T) {
 // TestTimeoutBurstDoesNotRest checks that timeouts from a server that is
 // still answering other questions (lost packets) do not make it rest.
 func TestTimeoutBurstDoesNotRest(t *testing.T) {
+	t.Parallel()
 	answer := records(t, "1.2.0.192.in-addr.arpa. 300 IN PTR mx.example.com.",
 		"mx.example.com. 300 IN A 192.0.2.1")
 	ts := startServer(t, func(q dns.Question, proto string) zoneReply {
@@ -557,7 +561,7 @@ func TestTimeoutBurstDoesNotRest(t *testing.T) {
 		return zoneReply{drop: true}
 	})
 	clock := newFakeClock()
-	const timeout = 20 * time.Millisecond
+	const timeout = 100 * time.Millisecond // room for the answers on a loaded machine
 	e := testEnricher(t, Options{DNSServers: []string{ts.addr}, Timeout: timeout}, clock)
 
 	e.Source(t.Context(), "192.0.2.1") // answered just now
