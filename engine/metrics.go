@@ -38,7 +38,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rptctl_messages_total",
-			Help: "Queue messages by event: received, deleted, failed, dlq, released.",
+			Help: "Queue messages by event: received, deleted, failed (one per failed " +
+				"try), dlq (moved at once as permanent), released (handed back on a stop).",
 		}, []string{"event"}),
 		Reports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rptctl_reports_parsed_total",

@@ -144,6 +144,9 @@ func (e *Engine) fail(ctx context.Context, j *job, cause error, permanent bool,
 		log.Warn("recording failure", "traceId", f.TraceID, "error", err)
 	}
 
+	// TODO: MaxReceive is --max-receive, which must match the queue's
+	// redrive policy (setup --max-receive); reading maxReceiveCount from
+	// the queue would make the `failed` status exact when they differ.
 	final := permanent || j.msg.ReceiveCount >= e.cfg.MaxReceive
 	if validID(j.origin.CompanyID) && validTraceID(j.origin.TraceID) {
 		st := Status{TraceID: f.TraceID, CompanyID: f.CompanyID, CustomerID: f.CustomerID,
