@@ -13,8 +13,8 @@ import (
 const corpusLarge = "parsedmarc/!large-example.com!1711897200!1711983600.xml"
 
 // TestCorpusReport enriches a real report against a server that
-// knows none of its addresses: every record gets a Source, every distinct
-// address is asked about once.
+// knows none of its addresses: every record gets a Source, and the server
+// gets one question per distinct address.
 func TestCorpusReport(t *testing.T) {
 	path := filepath.Join("..", "..", "..", "shared", "corpus", "real", corpusLarge)
 	data, err := os.ReadFile(path)
@@ -45,8 +45,11 @@ func TestCorpusReport(t *testing.T) {
 			t.Fatalf("record %d (%s): Source = %+v, want %+v", i, rec.SourceIP, rec.Source, want)
 		}
 	}
-	if n := ts.total(); n != len(distinct) {
-		t.Errorf("server asked %d times for %d distinct addresses", n, len(distinct))
+	// Distinct questions, not queries: on a loaded machine a lost packet
+	// is legitimately asked again.
+	if n := ts.distinct(); n != len(distinct) {
+		t.Errorf("server asked %d questions for %d distinct addresses", n, len(distinct))
 	}
-	t.Logf("%d records, %d distinct addresses", len(r.Records), len(distinct))
+	t.Logf("%d records, %d distinct addresses, %d queries",
+		len(r.Records), len(distinct), ts.total())
 }

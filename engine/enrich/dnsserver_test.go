@@ -113,6 +113,19 @@ func (ts *testServer) countProto(proto, qtype, name string) int {
 	return ts.queries[proto+" "+qtype+" "+dns.Fqdn(name)]
 }
 
+// distinct is the number of different questions asked, over either
+// protocol.
+func (ts *testServer) distinct() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	seen := make(map[string]bool)
+	for key := range ts.queries {
+		_, question, _ := strings.Cut(key, " ")
+		seen[question] = true
+	}
+	return len(seen)
+}
+
 // total is the number of questions of every kind.
 func (ts *testServer) total() int {
 	ts.mu.Lock()
