@@ -31,10 +31,10 @@ type Report struct {
 	Policy    *Policy  `json:"policy,omitempty"`
 	Generator string   `json:"generator,omitempty"`
 	Schema    string   `json:"schema,omitempty"` // "rfc7489" or "rfc9990"
-	Records   []Record `json:"records,omitempty"`
+	Records   []Record `json:"records,omitzero"` // [] for an aggregate report with none
 
 	// TLS reports.
-	Policies []TLSPolicy `json:"policies,omitempty"`
+	Policies []TLSPolicy `json:"policies,omitzero"`
 
 	// Failure reports: the fields of CONTRACT.md section 5 sit at the top
 	// level of the JSON object.
