@@ -168,7 +168,7 @@ type memStore struct {
 	mu      sync.Mutex
 	objs    map[string][]byte
 	fail    func(key string) error
-	block   func(key string) // called before a Put, outside the lock
+	block   func(ctx context.Context, key string) // called before a Put, unlocked
 	headErr error
 }
 
@@ -177,9 +177,12 @@ var _ awsio.Store = (*memStore)(nil)
 
 func newMemStore() *memStore { return &memStore{objs: map[string][]byte{}} }
 
-func (s *memStore) Put(_ context.Context, key string, body []byte) error {
+func (s *memStore) Put(ctx context.Context, key string, body []byte) error {
 	if s.block != nil {
-		s.block(key)
+		s.block(ctx, key)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

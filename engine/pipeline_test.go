@@ -424,7 +424,7 @@ func TestEngineDeletesAfterLastBatch(t *testing.T) {
 	r.cfg.BatchRecords = 10
 	last := "key-a-0003.ndjson.gz"
 	reached, release := make(chan struct{}), make(chan struct{})
-	r.store.block = func(key string) {
+	r.store.block = func(_ context.Context, key string) {
 		if strings.HasSuffix(key, last) {
 			close(reached)
 			<-release
@@ -447,5 +447,35 @@ func TestEngineDeletesAfterLastBatch(t *testing.T) {
 	<-done
 	if left := r.q.snapshot(); len(left) != 0 {
 		t.Errorf("message not deleted after its last batch")
+	}
+}
+
+// When the drain time after a stop runs out, work in progress is dropped
+// and its message handed back at once, with no failure recorded.
+func TestEngineDrainTimeoutReleases(t *testing.T) {
+	r := newRig(t, 5)
+	r.cfg.Once, r.cfg.Drain, r.cfg.Visibility = false, 20*time.Millisecond, time.Hour
+	stuck := make(chan struct{})
+	r.store.block = func(ctx context.Context, key string) {
+		if strings.HasPrefix(key, "results/") {
+			close(stuck)
+			<-ctx.Done() // until the drain time is over
+		}
+	}
+	r.submit(t, "t1", "report a 1")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- New(r.cfg).Run(ctx) }()
+	<-stuck
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st, _ := r.q.Stats(context.Background()) // fakeQueue.Stats fails only on demand
+	if st.Visible != 1 {
+		t.Errorf("queue %+v, want the message visible again", st)
+	}
+	if _, err := GetFailure(context.Background(), r.store, "t1"); err == nil {
+		t.Error("a failure was recorded for a message dropped at shutdown")
 	}
 }

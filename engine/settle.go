@@ -133,6 +133,11 @@ func (e *Engine) clearFailure(ctx context.Context, j *job, log *slog.Logger) {
 // DLQ after maxReceiveCount receives.
 func (e *Engine) fail(ctx context.Context, j *job, cause error, permanent bool,
 	log *slog.Logger) {
+	if ctx.Err() != nil {
+		// The drain time after a stop ran out: not the message's fault.
+		e.release(ctx, j)
+		return
+	}
 	if !e.unhold(j) {
 		return
 	}
