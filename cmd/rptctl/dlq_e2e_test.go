@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -117,10 +118,12 @@ func TestE2EDLQRedriveKilledAWS(t *testing.T) { testRedriveKilled(t, awsSystem(t
 func testRedriveKilled(t *testing.T, s *system) {
 	b := s.backend(t)
 	ctx := context.Background()
+	tmpl, id := templateReport(t)
 	const total = 300
 	for i := range total {
 		trace := fmt.Sprintf("k-%03d", i)
-		if _, err := b.DLQ.Send(ctx, "Ym9keQ==", testAttrs(trace)); err != nil {
+		body := base64.StdEncoding.EncodeToString([]byte(strings.Replace(tmpl, id, trace, 1)))
+		if _, err := b.DLQ.Send(ctx, body, testAttrs(trace)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,6 +141,8 @@ func testRedriveKilled(t *testing.T, s *system) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	// Somewhere in the next batch: between a receive, a send and a delete.
+	time.Sleep(time.Duration(rand.IntN(5000)) * time.Microsecond)
 	p.kill()
 
 	q, d := statsOf(t, b.Queue), statsOf(t, b.DLQ)
@@ -149,6 +154,7 @@ func testRedriveKilled(t *testing.T, s *system) {
 	if q.Visible < 100 || q.Visible == total {
 		t.Errorf("queue holds %d: the kill was not halfway", q.Visible)
 	}
+	defer checkRedrivenStoredOnce(t, s, b, q.Visible)
 	if s.cfg.Backend != "local" {
 		return // on SQS messages held by the dead process stay hidden for minutes
 	}
@@ -170,5 +176,27 @@ func testRedriveKilled(t *testing.T, s *system) {
 	}
 	if both > 1 {
 		t.Errorf("%d messages in both, want at most 1", both)
+	}
+}
+
+// checkRedrivenStoredOnce processes the queue with `parse --once` and
+// checks that the redriven reports are stored once each, the one sent
+// twice (if any) included.
+func checkRedrivenStoredOnce(t *testing.T, s *system, b *awsio.Backend, queued int64) {
+	t.Helper()
+	if _, errOut, code := s.run(t, "parse", "--once", "--no-dns"); code != 0 {
+		t.Fatalf("parse --once: exit %d: %s", code, errOut)
+	}
+	if st := statsOf(t, b.Queue); st.Visible+st.InFlight != 0 {
+		t.Errorf("queue not drained: %+v", st)
+	}
+	res := readResults(t, b.Store, "acme")
+	if int64(len(res)) != queued {
+		t.Errorf("%d reports stored for %d redriven messages", len(res), queued)
+	}
+	for k, r := range res {
+		if r.objects != 1 || r.messages != 7 {
+			t.Errorf("report %s: %d objects, %d messages; want 1, 7", k, r.objects, r.messages)
+		}
 	}
 }
