@@ -29,9 +29,9 @@ type Message struct {
 
 // ReceiveOptions shapes one receive call.
 type ReceiveOptions struct {
-	Max        int           // 1 to 10
-	Visibility time.Duration // how long the messages stay hidden
-	Wait       time.Duration // long poll, at most 20 s
+	Max        int           // 1 to 10 (clamped)
+	Visibility time.Duration // how long the messages stay hidden; 0: the queue's default
+	Wait       time.Duration // long poll, at most 20 s; 0: answer at once
 }
 
 // QueueStats are the approximate depths of a queue.
@@ -60,23 +60,45 @@ var (
 	ErrUnavailable = errors.New("backend unavailable")
 )
 
-// Queue is an SQS standard queue as rptctl uses it.
+// Queue is an SQS standard queue as rptctl uses it: at-least-once
+// delivery in roughly the order sent. Implementations are safe for
+// concurrent use; errors reaching the service wrap ErrUnavailable.
 type Queue interface {
+	// Name is the queue's name (also when it was given by URL).
 	Name() string
+	// Send queues a message and returns its ID.
 	Send(ctx context.Context, body string, attrs map[string]Attribute) (string, error)
+	// Receive returns up to opts.Max messages, each with a fresh receipt
+	// handle, hidden for the visibility timeout; none when opts.Wait
+	// passes first. A message received more than the queue's
+	// maxReceiveCount times goes to its DLQ instead.
 	Receive(ctx context.Context, opts ReceiveOptions) ([]Message, error)
+	// Delete removes the message a receipt names. Locally a stale handle
+	// fails with ErrReceiptInvalid; SQS may answer success without
+	// deleting. Either way the message stays.
 	Delete(ctx context.Context, receipt string) error
+	// ChangeVisibility hides the message for timeout from now (0: shows
+	// it at once); a stale handle fails with ErrReceiptInvalid.
 	ChangeVisibility(ctx context.Context, receipt string, timeout time.Duration) error
+	// Stats counts visible, in-flight and delayed messages (approximate
+	// on SQS).
 	Stats(ctx context.Context) (QueueStats, error)
+	// Purge deletes every message (SQS: once a minute per queue).
 	Purge(ctx context.Context) error
 }
 
-// Store is an S3 bucket as rptctl uses it.
+// Store is an S3 bucket as rptctl uses it. Implementations are safe for
+// concurrent use; errors reaching the service wrap ErrUnavailable.
 type Store interface {
+	// Put writes a whole object; readers see the old or the new one.
 	Put(ctx context.Context, key string, body []byte) error
+	// Get reads an object; a missing key gives ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
+	// Head describes an object; a missing key gives ErrNotFound.
 	Head(ctx context.Context, key string) (ObjectInfo, error)
+	// List returns the objects under prefix, sorted by key.
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
+	// Delete removes an object; a missing key is no error.
 	Delete(ctx context.Context, key string) error
 }
 
