@@ -30,7 +30,7 @@ func (qr *Querier) Sources(ctx context.Context, q SourcesQuery) ([]SourceRow, er
 	agg := NewAggregator(q.By, nil)
 	f := withLookback(q.Filter, q.Lookback)
 	f.Kinds = []reports.Kind{reports.KindAggregate}
-	err := qr.Scan(ctx, f, func(c Chunk) error {
+	err := qr.scanSummary(ctx, f, func(c Chunk) error {
 		for i := range c.Lines {
 			l := &c.Lines[i]
 			if inHistory(q.Filter, l) {

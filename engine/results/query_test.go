@@ -428,7 +428,7 @@ func TestDecodeLinesMatchesDecode(t *testing.T) {
 	}
 	// Twice, so the second run reuses a pooled decoder.
 	for range 2 {
-		got, err := decodeLines(data, func(*Line) bool { return true })
+		got, err := decodeLines(data, false, func(*Line) bool { return true })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -437,11 +437,11 @@ func TestDecodeLinesMatchesDecode(t *testing.T) {
 			t.Errorf("decodeLines = %+v, want %+v", got, want)
 		}
 	}
-	only, err := decodeLines(data, func(l *Line) bool { return l.DMARC == "fail" })
+	only, err := decodeLines(data, false, func(l *Line) bool { return l.DMARC == "fail" })
 	if err != nil || len(only) != 1 || only[0].SourceIP != "192.0.2.2" {
 		t.Errorf("filtered decode = %+v, %v", only, err)
 	}
-	if _, err := decodeLines([]byte("not gzip"), func(*Line) bool { return true }); err == nil {
+	if _, err := decodeLines([]byte("not gzip"), false, func(*Line) bool { return true }); err == nil {
 		t.Error("decodeLines accepted bytes that are not gzip")
 	}
 }

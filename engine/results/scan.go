@@ -102,7 +102,23 @@ func (q *Querier) Scan(ctx context.Context, f Filter, fn func(Chunk) error) erro
 	if err != nil {
 		return err
 	}
-	return q.scanObjects(ctx, f, objs, fn)
+	return q.scanObjects(ctx, scanJob{f: f}, objs, fn)
+}
+
+// scanJob is what the workers of a scan apply to each object.
+type scanJob struct {
+	f       Filter
+	summary bool // decode only the fields of summaryLine
+}
+
+// scanSummary is Scan with lines holding only the fields that grouping
+// sources needs.
+func (q *Querier) scanSummary(ctx context.Context, f Filter, fn func(Chunk) error) error {
+	objs, err := q.Objects(ctx, f)
+	if err != nil {
+		return err
+	}
+	return q.scanObjects(ctx, scanJob{f: f, summary: true}, objs, fn)
 }
 
 type readResult struct {
@@ -112,7 +128,7 @@ type readResult struct {
 	err   error // the scan must end
 }
 
-func (q *Querier) scanObjects(ctx context.Context, f Filter, objs []Object,
+func (q *Querier) scanObjects(ctx context.Context, job scanJob, objs []Object,
 	fn func(Chunk) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -125,7 +141,7 @@ func (q *Querier) scanObjects(ctx context.Context, f Filter, objs []Object,
 		go func() {
 			defer wg.Done()
 			for o := range jobs {
-				r := q.read(ctx, f, o)
+				r := q.read(ctx, job, o)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -181,7 +197,7 @@ func collect(ctx context.Context, total int, results <-chan readResult,
 	return nil
 }
 
-func (q *Querier) read(ctx context.Context, f Filter, o Object) readResult {
+func (q *Querier) read(ctx context.Context, job scanJob, o Object) readResult {
 	data, err := q.r.Get(ctx, o.Key)
 	switch {
 	case errors.Is(err, awsio.ErrNotFound):
@@ -189,7 +205,7 @@ func (q *Querier) read(ctx context.Context, f Filter, o Object) readResult {
 	case err != nil:
 		return readResult{obj: o, err: fmt.Errorf("reading %s: %w", o.Key, err)}
 	}
-	lines, err := decodeLines(data, f.wantLine)
+	lines, err := decodeLines(data, job.summary, job.f.wantLine)
 	if err != nil {
 		return readResult{obj: o, skip: fmt.Errorf("decoding %s: %w", o.Key, err)}
 	}
