@@ -16,6 +16,8 @@ type failuresScreen struct {
 	version int
 }
 
+var _ screen = (*failuresScreen)(nil)
+
 func newFailuresScreen() *failuresScreen {
 	cols := []column{
 		{title: "arrived", width: 10},

@@ -92,6 +92,8 @@ type Model struct {
 	statusErr bool
 }
 
+var _ tea.Model = (*Model)(nil)
+
 // New returns the browser for opts; Init starts loading.
 func New(ctx context.Context, opts Options) *Model {
 	if opts.Keys.Quit.Keys() == nil {

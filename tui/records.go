@@ -22,6 +22,8 @@ type recordsScreen struct {
 	version int
 }
 
+var _ screen = (*recordsScreen)(nil)
+
 // detailLines is the height of the pane under the list.
 const detailLines = 6
 

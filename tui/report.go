@@ -25,6 +25,8 @@ type reportScreen struct {
 	width  int // the width the content was laid out for
 }
 
+var _ screen = (*reportScreen)(nil)
+
 // reportMsg brings a report read in the background to its screen.
 type reportMsg struct {
 	target *reportScreen

@@ -22,6 +22,8 @@ type sourcesScreen struct {
 	version int
 }
 
+var _ screen = (*sourcesScreen)(nil)
+
 func newSourcesScreen(by results.Grouping, scope results.Scope, label string) *sourcesScreen {
 	return &sourcesScreen{by: by, scope: scope, label: label,
 		t: newTable(sourceColumns(by)), version: -1}

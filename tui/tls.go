@@ -18,6 +18,8 @@ type tlsScreen struct {
 	version int
 }
 
+var _ screen = (*tlsScreen)(nil)
+
 func newTLSScreen() *tlsScreen {
 	cols := []column{
 		{title: "day", width: 10},

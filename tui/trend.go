@@ -28,6 +28,8 @@ type trendScreen struct {
 	domains []string
 }
 
+var _ screen = (*trendScreen)(nil)
+
 // sparks are the eight heights of a sparkline.
 var sparks = []rune("▁▂▃▄▅▆▇█")
 
