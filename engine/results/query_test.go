@@ -267,6 +267,7 @@ func TestSourcesFilters(t *testing.T) {
 	storeReport(t, s, Origin{CompanyID: "acme", CustomerID: "c1"}, r1, 0)
 	storeReport(t, s, Origin{CompanyID: "acme", CustomerID: "c2"}, r2, 1)
 	storeReport(t, s, Origin{CompanyID: "other", CustomerID: "c1"}, r2, 0)
+	storeReport(t, s, Origin{CompanyID: "other", CustomerID: "c2"}, r2, 2)
 	tests := []struct {
 		name     string
 		f        Filter
@@ -277,7 +278,8 @@ func TestSourcesFilters(t *testing.T) {
 		{"customer", Filter{Company: "acme", Customer: "c2"}, 3, 1},
 		{"domain any case", Filter{Company: "acme", Domain: "EXAMPLE.com"}, 6, 2},
 		{"other domain", Filter{Company: "acme", Domain: "other.org"}, 4, 1},
-		{"other company", Filter{Company: "other"}, 3, 1},
+		{"other company, two customers", Filter{Company: "other"}, 6, 2},
+		{"other company, one customer", Filter{Company: "other", Customer: "c2"}, 3, 1},
 		{"no such company", Filter{Company: "nobody"}, 0, 0},
 		{"before", Filter{Company: "acme", To: d}, 0, 0},
 		{"day itself", Filter{Company: "acme", From: d, To: d.AddDate(0, 0, 1)}, 10, 2},

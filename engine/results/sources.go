@@ -96,7 +96,7 @@ type SourceRow struct {
 	DKIMAligned  int64        `json:"dkimAligned"`
 	SPFAligned   int64        `json:"spfAligned"`
 	Dispositions Dispositions `json:"dispositions"`
-	Reports      int          `json:"reports"`
+	Reports      int          `json:"reports"` // distinct customer and reportKey
 	FirstSeen    time.Time    `json:"firstSeen"`
 	LastSeen     time.Time    `json:"lastSeen"`
 	Flags        []string     `json:"flags"`
@@ -174,7 +174,9 @@ func (g *group) add(l *Line) {
 	case "reject":
 		r.Dispositions.Reject += l.Count
 	}
-	g.reports[l.ReportKey] = struct{}{}
+	// The same report stored for two customers is two reports, as its
+	// messages count twice; the batches of one report are one.
+	g.reports[l.CustomerID+"/"+l.ReportKey] = struct{}{}
 	g.days[day(l.DateBegin)] += l.Count
 	if r.FirstSeen.IsZero() || l.DateBegin.Before(r.FirstSeen) {
 		r.FirstSeen = l.DateBegin.UTC()
