@@ -55,6 +55,13 @@ type Enricher interface {
 // ParseFunc parses one attachment; reports.Parse is the default.
 type ParseFunc func(data []byte, opts reports.Options) ([]*reports.Report, error)
 
+// The backends satisfy the engine's interfaces.
+var (
+	_ Queue        = awsio.Queue(nil)
+	_ Store        = awsio.Store(nil)
+	_ PayloadCodec = (*awsio.Payloads)(nil)
+)
+
 // Message attribute names (CONTRACT.md section 3).
 const (
 	AttrTraceID     = "traceId"

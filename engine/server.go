@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -208,9 +207,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	// The client may be gone; there is nobody left to tell.
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-// errServerClosed is what ListenAndServe returns after Shutdown.
-var errServerClosed = http.ErrServerClosed
-
-// IsServerClosed reports whether err is the normal end of a server.
-func IsServerClosed(err error) bool { return errors.Is(err, errServerClosed) }
