@@ -17,10 +17,13 @@ import (
 	"github.com/rptctl/rptctl/engine/results"
 )
 
-// redriveHold is how long redrive keeps a DLQ message hidden while it
-// copies it to the queue: long enough for a send and a delete with the
-// SDK's retries. Messages it skips are made visible again when it ends.
-const redriveHold = 5 * time.Minute
+// redriveHold is how long redrive keeps a batch of DLQ messages hidden
+// while it copies them to the queue, and so how soon a killed redrive's
+// messages show again. A move that outlasts it is still safe: the
+// message shows again in the DLQ, its delete fails or does nothing, and
+// it is at worst sent twice. Messages redrive skips are made visible
+// again when it ends.
+const redriveHold = 30 * time.Second
 
 // peekAll bounds what a dry run reads of the DLQ.
 const peekAll = 100_000
@@ -288,7 +291,7 @@ func dlqRedriveCommand() *cli.Command {
 			"then deleted from the DLQ, so an interrupted redrive loses nothing: at\n" +
 			"worst a message is in both and is processed twice, which stores one\n" +
 			"result. Messages not picked by --trace-id are made visible again at the\n" +
-			"end (or after 5 minutes if the process is killed). --dry-run lists what\n" +
+			"end (or 30 seconds after the process is killed). --dry-run lists what\n" +
 			"would move without receiving anything locally.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "trace-id", Usage: "only this message (repeatable)"},
