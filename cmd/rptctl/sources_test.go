@@ -51,7 +51,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// sourcesStore is a local store with three days of two services' mail for
+// sourcesStore is a local store with five days of two services' mail for
 // company acme, customer shop, and a day of history before them.
 func sourcesStore(t *testing.T) awsio.Store {
 	t.Helper()
@@ -70,7 +70,7 @@ func sourcesStore(t *testing.T) awsio.Store {
 		good, spam int64
 	}{
 		{"2024-03-01", 120, 0}, {"2024-03-02", 130, 40}, {"2024-03-03", 700, 0},
-		{"2024-02-25", 90, 0},
+		{"2024-03-04", 125, 0}, {"2024-03-05", 118, 0}, {"2024-02-25", 90, 0},
 	}
 	for i, d := range days {
 		begin, _ := time.Parse(time.DateOnly, d.day)
@@ -111,8 +111,8 @@ func storeLines(t *testing.T, s awsio.Store, r *reports.Report) {
 
 func TestRunSources(t *testing.T) {
 	store := sourcesStore(t)
-	now := func() time.Time { return time.Date(2024, 3, 4, 12, 0, 0, 0, time.UTC) }
-	period := filterOptions{Company: "acme", From: "2024-03-01", To: "2024-03-03",
+	now := func() time.Time { return time.Date(2024, 3, 6, 12, 0, 0, 0, time.UTC) }
+	period := filterOptions{Company: "acme", From: "2024-03-01", To: "2024-03-05",
 		Lookback: "30d"}
 	tests := []struct {
 		name string

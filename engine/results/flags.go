@@ -12,7 +12,8 @@ const (
 	// and mailing lists take a few percent off, spoofing takes far more.
 	DefaultFailBelow = 0.9
 	// DefaultSpikeFactor: a day is a spike when its volume exceeds three
-	// times the median of the source's other days in the period.
+	// times the median of the source's other days with mail in the period
+	// (at least three of them).
 	DefaultSpikeFactor = 3.0
 	// DefaultSpikeMin: and when it holds at least this many messages, so
 	// that 4 messages after a usual 1 are not called a spike.
@@ -73,53 +74,42 @@ func (a *Aggregator) flags(g *group, r *SourceRow, o FlagOptions,
 	return flags
 }
 
+// spikeBaselineDays is how many other days with mail a series needs
+// before any of its days can be called a spike: with fewer there is no
+// usual level to compare with.
+const spikeBaselineDays = 3
+
 // isSpike tells whether day d of series, with volume v, is far above the
-// median of the series' other days. The days judged are those from the
-// series' first to its last day, silent days among them at zero: a source
-// that sends only on weekdays, or only this week, is not a spike on its
-// first day, while one that is usually quiet and suddenly loud is.
+// median of the series' other days with mail. Silent days do not count:
+// a sender that mails a newsletter once a month is not a spike every
+// month, while a source that usually sends 50 a day and one day 5,000 is.
 func isSpike(series map[time.Time]int64, d time.Time, v int64, o FlagOptions) bool {
 	if v < o.SpikeMin {
 		return false
 	}
-	var first, last time.Time
 	var others []int64
 	for od, ov := range series {
-		if first.IsZero() || od.Before(first) {
-			first = od
-		}
-		if od.After(last) {
-			last = od
-		}
 		if !od.Equal(d) && ov > 0 {
 			others = append(others, ov)
 		}
 	}
-	n := int(last.Sub(first).Hours()/24) + 1
-	if n < 2 {
-		return false // nothing to compare with
+	if len(others) < spikeBaselineDays {
+		return false
 	}
-	zeros := max(n-1-len(others), 0)
-	return float64(v) > o.SpikeFactor*median(others, zeros)
+	return float64(v) > o.SpikeFactor*median(others)
 }
 
-// median of values together with zeros zero values.
-func median(values []int64, zeros int) float64 {
+// median of values (which it sorts); 0 for none.
+func median(values []int64) float64 {
 	slices.Sort(values)
-	n := len(values) + zeros
-	at := func(i int) float64 {
-		if i < zeros {
-			return 0
-		}
-		return float64(values[i-zeros])
-	}
-	if n == 0 {
+	n := len(values)
+	switch {
+	case n == 0:
 		return 0
+	case n%2 == 1:
+		return float64(values[n/2])
 	}
-	if n%2 == 1 {
-		return at(n / 2)
-	}
-	return (at(n/2-1) + at(n/2)) / 2
+	return float64(values[n/2-1]+values[n/2]) / 2
 }
 
 // Selection narrows lines to one group: the records of one service,
