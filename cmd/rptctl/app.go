@@ -54,6 +54,12 @@ type globalOptions struct {
 	S3PathStyle bool
 	LogFormat   string
 	LogLevel    string
+
+	// Set by action, not by flags.
+	logger *slog.Logger
+	// sweep: this command runs long enough to sweep expired payloads of
+	// the local backend (serve and parse); short commands leave it.
+	sweep bool
 }
 
 // usageError marks a wrong invocation: exit status 2.
@@ -124,6 +130,8 @@ func (g globalOptions) backendConfig() awsio.Config {
 		DLQ:         g.DLQ,
 		Bucket:      g.Bucket,
 		S3PathStyle: g.S3PathStyle,
+		Logger:      g.logger,
+		NoSweep:     !g.sweep,
 	}
 }
 
@@ -172,9 +180,14 @@ func action(run func(ctx context.Context, c *cli.Context, e *env) error) cli.Act
 		if c.Args().Present() && !acceptsArgs(c) {
 			return usagef("%s takes no arguments, got %q", c.Command.FullName(), c.Args().First())
 		}
+		g.logger = log
+		g.sweep = longRunning[c.Command.Name]
 		return run(c.Context, c, &env{streams: s, global: g, log: log})
 	}
 }
+
+// longRunning names the commands that run until stopped.
+var longRunning = map[string]bool{"serve": true, "parse": true}
 
 // acceptsArgs reports whether a command takes positional arguments: those
 // that do name them in ArgsUsage.
