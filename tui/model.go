@@ -113,6 +113,7 @@ func New(ctx context.Context, opts Options) *Model {
 	m := &Model{e: e, opts: opts, width: 80, height: 24}
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Line))
 	m.help = help.New()
+	m.help.Styles = helpStyles(styles)
 	m.reset()
 	return m
 }

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+)
 
 // Styles is how the browser looks. Under NO_COLOR (or any terminal
 // without colour) lipgloss drops the colours and attributes; the screens
@@ -14,15 +17,18 @@ type Styles struct {
 	BarPass, BarFail       lipgloss.Style
 	Flag, Muted            lipgloss.Style
 	Status, Error, Success lipgloss.Style
-	Help                   lipgloss.Style
+	Help, HelpKey          lipgloss.Style
 }
 
-// DefaultStyles returns the browser's colours.
+// DefaultStyles returns the browser's colours: the terminal's own ANSI
+// colours, which its theme already fits to a light or dark background.
+// (Adaptive colours would make lipgloss ask the terminal for its
+// background, and a terminal that never answers stalls the start.)
 func DefaultStyles() Styles {
-	accent := lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#9D8CFF"}
-	muted := lipgloss.AdaptiveColor{Light: "#6C6C6C", Dark: "#8A8A8A"}
-	green := lipgloss.AdaptiveColor{Light: "#1E7B34", Dark: "#4FD66C"}
-	red := lipgloss.AdaptiveColor{Light: "#B3261E", Dark: "#FF6B6B"}
+	accent := lipgloss.Color("5") // magenta
+	muted := lipgloss.Color("8")  // bright black: grey
+	green := lipgloss.Color("2")
+	red := lipgloss.Color("1")
 	return Styles{
 		Title:     lipgloss.NewStyle().Bold(true).Foreground(accent),
 		Filters:   lipgloss.NewStyle().Foreground(muted),
@@ -41,5 +47,20 @@ func DefaultStyles() Styles {
 		Error:     lipgloss.NewStyle().Foreground(red).Bold(true),
 		Success:   lipgloss.NewStyle().Foreground(green),
 		Help:      lipgloss.NewStyle().Foreground(muted),
+		HelpKey:   lipgloss.NewStyle().Bold(true),
+	}
+}
+
+// helpStyles styles the key hints and help screen with s, replacing
+// bubbles' defaults, whose adaptive colours would query the terminal.
+func helpStyles(s Styles) help.Styles {
+	return help.Styles{
+		Ellipsis:       s.Help,
+		ShortKey:       s.HelpKey,
+		ShortDesc:      s.Help,
+		ShortSeparator: s.Help,
+		FullKey:        s.HelpKey,
+		FullDesc:       s.Help,
+		FullSeparator:  s.Help,
 	}
 }
