@@ -28,6 +28,7 @@ import (
 )
 
 var (
+	raceBuild bool // set under -race: see e2e_race_test.go
 	binDir    string
 	buildOnce sync.Once
 	binPath   string
@@ -55,7 +56,11 @@ func rptctlBin(t testing.TB) string {
 	}
 	buildOnce.Do(func() {
 		binPath = filepath.Join(binDir, "rptctl")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
