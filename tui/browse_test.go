@@ -286,3 +286,16 @@ func TestBrowseShowsPartialResults(t *testing.T) {
 	checkGolden(t, "loading", m.View())
 	m.quit() // cancels the scan
 }
+
+func TestBrowseReportReadError(t *testing.T) {
+	store := browseStore(t)
+	h := newHarness(t, store, weekFilter(), 80, 24)
+	// The report is read when opened: make that read fail.
+	h.m.e.q = results.NewQuerier(downReader{store}, 1)
+	h.press("enter", "enter", "enter", "enter")
+	h.golden("report-read-error")
+	h.press("esc")
+	if !strings.Contains(h.m.View(), "192.0.2.10") {
+		t.Errorf("esc did not go back to the records:\n%s", h.m.View())
+	}
+}
