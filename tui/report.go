@@ -76,7 +76,8 @@ func (s *reportScreen) view(e *env, width, height int) string {
 	case !s.loaded:
 		return e.styles.Muted.Render("Reading the report…")
 	case s.err != nil:
-		return e.styles.Error.Render("Could not read the report: " + s.err.Error())
+		return e.styles.Error.Render(ansi.Wrap("Could not read the report: "+s.err.Error(),
+			width, " /:")) + "\n\n" + e.styles.Muted.Render("esc goes back.")
 	}
 	s.vp.Width, s.vp.Height = width, height
 	if s.width != width {
