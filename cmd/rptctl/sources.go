@@ -37,6 +37,8 @@ type sourcesDeps struct {
 	Reader results.Reader
 	Out    io.Writer
 	Now    func() time.Time
+	// Progress, when set (a terminal), shows how many objects are read.
+	Progress io.Writer
 }
 
 func filterFlags() []cli.Flag {
@@ -165,7 +167,11 @@ func sourcesCommand() *cli.Command {
 				return fmt.Errorf("opening the %s backend: %w", e.global.Backend, err)
 			}
 			defer closeBackend(b, e)
-			return runSources(ctx, opts, sourcesDeps{Reader: b.Store, Out: e.Out, Now: time.Now})
+			deps := sourcesDeps{Reader: b.Store, Out: e.Out, Now: time.Now}
+			if e.ErrIsTTY {
+				deps.Progress = e.Err
+			}
+			return runSources(ctx, opts, deps)
 		}),
 	}
 }
@@ -214,7 +220,11 @@ func runSources(ctx context.Context, opts sourcesOptions, deps sourcesDeps) erro
 		By:       by,
 		Lookback: lookback,
 		Flags:    opts.flagOptions(),
+		Progress: progressLine(deps.Progress),
 	})
+	if deps.Progress != nil {
+		fmt.Fprint(deps.Progress, "\r\033[K") // clear the progress line
+	}
 	if err != nil {
 		return fmt.Errorf("reading the results of company %s: %w", f.Company, err)
 	}
@@ -224,4 +234,20 @@ func runSources(ctx context.Context, opts sourcesOptions, deps sourcesDeps) erro
 	}
 	header, cells := results.Table(by, rows, opts.Format == "table")
 	return out.Rows(header, cells)
+}
+
+// progressLine rewrites one terminal line with the objects read, at most
+// every 100 ms; nil without a writer.
+func progressLine(w io.Writer) func(results.Progress) {
+	if w == nil {
+		return nil
+	}
+	var last time.Time
+	return func(p results.Progress) {
+		if time.Since(last) < 100*time.Millisecond && p.Done < p.Total {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "\rreading results: %d of %d objects", p.Done, p.Total)
+	}
 }

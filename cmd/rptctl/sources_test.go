@@ -187,3 +187,19 @@ func TestSourcesCommandExitStatus(t *testing.T) {
 			errOut.String())
 	}
 }
+
+func TestRunSourcesProgress(t *testing.T) {
+	var out, progress bytes.Buffer
+	opts := sourcesOptions{By: "day", Format: "csv",
+		filterOptions: filterOptions{Company: "acme", Lookback: "30d"},
+		thresholds:    thresholds{FailBelow: 90, SpikeFactor: 3, SpikeMin: 100}}
+	err := runSources(context.Background(), opts, sourcesDeps{Reader: sourcesStore(t),
+		Out: &out, Now: time.Now, Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "reading results: 6 of 6 objects") ||
+		strings.Contains(out.String(), "reading") {
+		t.Errorf("progress %q, output %q", progress.String(), out.String())
+	}
+}
