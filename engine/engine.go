@@ -34,6 +34,7 @@ type Store interface {
 	Put(ctx context.Context, key string, body []byte) error
 	Get(ctx context.Context, key string) ([]byte, error)
 	Head(ctx context.Context, key string) (awsio.ObjectInfo, error)
+	List(ctx context.Context, prefix string) ([]awsio.ObjectInfo, error)
 	Delete(ctx context.Context, key string) error
 }
 

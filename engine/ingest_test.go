@@ -311,7 +311,9 @@ func TestGetStatus(t *testing.T) {
 		{"own company implied", "/v1/reports/t1", "tok-a", 200},
 		{"own company named", "/v1/reports/t1?companyId=acme", "tok-a", 200},
 		{"other company", "/v1/reports/t1?companyId=beta", "tok-a", 403},
-		{"wildcard needs company", "/v1/reports/t1", "tok-all", 400},
+		{"wildcard finds company", "/v1/reports/t1", "tok-all", 200},
+		{"wildcard unknown trace", "/v1/reports/t2", "tok-all", 404},
+		{"bad company", "/v1/reports/t1?companyId=.x", "tok-all", 400},
 		{"wildcard", "/v1/reports/t1?companyId=acme", "tok-all", 200},
 		{"unknown trace", "/v1/reports/nope", "tok-a", 404},
 		{"no token", "/v1/reports/t1", "", 401},
@@ -383,4 +385,34 @@ func TestCheckListen(t *testing.T) {
 			t.Errorf("CheckListen(%q) = %v, want ok=%v", tt.addr, err, tt.ok)
 		}
 	}
+}
+
+func TestGetStatusWithoutCompany(t *testing.T) {
+	r := newIngestRig(t, "", 0)
+	get := func() int {
+		code, _ := do(t, mustRequest(t, "GET", r.srv.URL+"/v1/reports/t1"))
+		return code
+	}
+	if c := get(); c != 404 {
+		t.Errorf("before any post: %d, want 404", c)
+	}
+	for i, company := range []string{"acme", "beta"} {
+		fields := map[string]string{"companyId": company, "customerId": "c", "traceId": "t1"}
+		if code, m := do(t, rawRequest(t, r.srv.URL, fields, sampleXML)); code != 202 {
+			t.Fatalf("post: %d %v", code, m)
+		}
+		// One company: found; the same trace id for two: ambiguous.
+		if want := []int{200, 400}[i]; get() != want {
+			t.Errorf("with %d companies: %d, want %d", i+1, get(), want)
+		}
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rptctl/rptctl/engine/results"
 )
 
 // Server timeouts and limits, each with its reason.
@@ -84,9 +87,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// handleGet serves GET /v1/reports/{traceId}. The company is the token's
-// own when it has exactly one; otherwise the query parameter companyId
-// (or the header X-Company-Id) names it.
+// handleGet serves GET /v1/reports/{traceId}. The company is the one the
+// query parameter companyId (or the header X-Company-Id) names, else the
+// token's own when it has exactly one; failing both, the status objects
+// the token may read are searched for the trace id.
 func (s *Ingest) handleGet(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.cfg.Tokens.authorize(r)
 	if !ok {
@@ -107,15 +111,22 @@ func (s *Ingest) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_trace_id",
 			fmt.Sprintf("traceId %q is not a valid trace id", traceID))
 		return
+	case company == "":
+		s.findStatus(w, r, g, traceID)
+		return
 	case !validID(company):
 		writeError(w, http.StatusBadRequest, "invalid_company_id",
-			"name the company with ?companyId=ID")
+			fmt.Sprintf("companyId %q is not a valid company id", company))
 		return
 	case !g.allows(company):
 		writeError(w, http.StatusForbidden, "forbidden",
 			fmt.Sprintf("the token may not read company %q", company))
 		return
 	}
+	s.writeStatus(w, r, company, traceID)
+}
+
+func (s *Ingest) writeStatus(w http.ResponseWriter, r *http.Request, company, traceID string) {
 	st, err := GetStatus(r.Context(), s.cfg.Store, company, traceID)
 	switch {
 	case isNotFound(err):
@@ -125,6 +136,34 @@ func (s *Ingest) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, s.unavailable("reading the status", err))
 	default:
 		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+// findStatus answers a status request that names no company by listing
+// the status objects. It costs a listing of every status, so clients
+// that know the company (rptctl submit --wait does) name it.
+func (s *Ingest) findStatus(w http.ResponseWriter, r *http.Request, g grant, traceID string) {
+	infos, err := s.cfg.Store.List(r.Context(), results.StatusPrefix)
+	if err != nil {
+		writeAPIError(w, s.unavailable("listing statuses", err))
+		return
+	}
+	var found []string
+	for _, in := range infos {
+		company, name, ok := strings.Cut(strings.TrimPrefix(in.Key, results.StatusPrefix), "/")
+		if ok && name == traceID+".json" && g.allows(company) {
+			found = append(found, company)
+		}
+	}
+	switch len(found) {
+	case 0:
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no report %q", traceID))
+	case 1:
+		s.writeStatus(w, r, found[0], traceID)
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_company_id",
+			fmt.Sprintf("trace id %q is used by several companies: name one with "+
+				"?companyId=ID", traceID))
 	}
 }
 
