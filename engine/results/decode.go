@@ -59,9 +59,10 @@ func (s *summaryLine) line() Line {
 }
 
 // decodeLines reads a result object as Decode does, keeping only the
-// lines keep accepts. With summary set the lines hold only the fields of
-// summaryLine.
-func decodeLines(data []byte, summary bool, keep func(*Line) bool) ([]Line, error) {
+// lines keep accepts, appended to out. With summary set the lines hold
+// only the fields of summaryLine.
+func decodeLines(data []byte, summary bool, keep func(*Line) bool,
+	out []Line) ([]Line, error) {
 	d := decoders.Get().(*lineDecoder)
 	defer decoders.Put(d)
 	d.src.Reset(data)
@@ -70,7 +71,6 @@ func decodeLines(data []byte, summary bool, keep func(*Line) bool) ([]Line, erro
 	}
 	sc := bufio.NewScanner(io.LimitReader(&d.zr, MaxObjectBytes))
 	sc.Buffer(d.buf[:0], 16<<20)
-	var out []Line
 	for n := 1; sc.Scan(); n++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue

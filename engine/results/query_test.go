@@ -430,7 +430,7 @@ func TestDecodeLinesMatchesDecode(t *testing.T) {
 	}
 	// Twice, so the second run reuses a pooled decoder.
 	for range 2 {
-		got, err := decodeLines(data, false, func(*Line) bool { return true })
+		got, err := decodeLines(data, false, func(*Line) bool { return true }, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -439,11 +439,16 @@ func TestDecodeLinesMatchesDecode(t *testing.T) {
 			t.Errorf("decodeLines = %+v, want %+v", got, want)
 		}
 	}
-	only, err := decodeLines(data, false, func(l *Line) bool { return l.DMARC == "fail" })
-	if err != nil || len(only) != 1 || only[0].SourceIP != "192.0.2.2" {
-		t.Errorf("filtered decode = %+v, %v", only, err)
+	only, err := decodeLines(data, true, func(l *Line) bool { return l.DMARC == "fail" },
+		borrowLines())
+	if err != nil || len(only) != 1 || only[0].SourceIP != "192.0.2.2" ||
+		only[0].HeaderFrom != "other.org" || only[0].Count != 4 ||
+		only[0].DKIMResults != nil {
+		t.Errorf("filtered summary decode = %+v, %v", only, err)
 	}
-	if _, err := decodeLines([]byte("not gzip"), false, func(*Line) bool { return true }); err == nil {
+	releaseLines(only)
+	if _, err := decodeLines([]byte("not gzip"), false, func(*Line) bool { return true },
+		nil); err == nil {
 		t.Error("decodeLines accepted bytes that are not gzip")
 	}
 }

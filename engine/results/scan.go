@@ -122,10 +122,11 @@ func (q *Querier) scanSummary(ctx context.Context, f Filter, fn func(Chunk) erro
 }
 
 type readResult struct {
-	obj   Object
-	lines []Line
-	skip  error // the object is skipped for this reason
-	err   error // the scan must end
+	obj    Object
+	lines  []Line
+	pooled bool  // lines came from linePool and go back after fn
+	skip   error // the object is skipped for this reason
+	err    error // the scan must end
 }
 
 func (q *Querier) scanObjects(ctx context.Context, job scanJob, objs []Object,
@@ -190,7 +191,11 @@ func collect(ctx context.Context, total int, results <-chan readResult,
 			p.Skipped++
 			p.LastErr = r.skip
 		}
-		if err := fn(Chunk{Object: r.obj, Lines: r.lines, Progress: p}); err != nil {
+		err := fn(Chunk{Object: r.obj, Lines: r.lines, Progress: p})
+		if r.pooled {
+			releaseLines(r.lines)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -205,9 +210,31 @@ func (q *Querier) read(ctx context.Context, job scanJob, o Object) readResult {
 	case err != nil:
 		return readResult{obj: o, err: fmt.Errorf("reading %s: %w", o.Key, err)}
 	}
-	lines, err := decodeLines(data, job.summary, job.f.wantLine)
+	var buf []Line
+	if job.summary {
+		buf = borrowLines()
+	}
+	lines, err := decodeLines(data, job.summary, job.f.wantLine, buf)
 	if err != nil {
+		if job.summary {
+			releaseLines(buf)
+		}
 		return readResult{obj: o, skip: fmt.Errorf("decoding %s: %w", o.Key, err)}
 	}
-	return readResult{obj: o, lines: lines}
+	return readResult{obj: o, lines: lines, pooled: job.summary}
+}
+
+// linePool recycles the line slices of summary scans, whose callback
+// (Sources) is done with a chunk's lines when it returns: a scan would
+// otherwise allocate a third of its bytes growing them.
+var linePool = sync.Pool{New: func() any { return new([]Line) }}
+
+func borrowLines() []Line {
+	return (*linePool.Get().(*[]Line))[:0]
+}
+
+func releaseLines(ls []Line) {
+	clear(ls[:cap(ls)]) // drop the strings and sources they point to
+	ls = ls[:0]
+	linePool.Put(&ls)
 }
