@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/rptctl/rptctl/awsio"
 	"github.com/rptctl/rptctl/engine/results"
 	"github.com/rptctl/rptctl/reports"
@@ -28,6 +30,12 @@ const DefaultMaxUpload = 32 << 20
 // DefaultInlineLimit is the default size above which a queue body is
 // offloaded to the store: 256 KiB, the SQS maximum message size.
 const DefaultInlineLimit = 262144
+
+// DefaultMaxInFlight bounds the upload bytes held at once (256 MiB): an
+// attachment costs about 2.4 times its size while queued (its bytes and
+// their base64), so this keeps the server under a gigabyte however many
+// clients upload together; the others wait their turn.
+const DefaultMaxInFlight = 256 << 20
 
 // maxFieldBytes caps one multipart form field: the longest valid field is
 // the 255-character content type.
@@ -47,15 +55,19 @@ type IngestConfig struct {
 	Payloads  PayloadCodec
 	Tokens    *Tokens // nil: no authentication
 	MaxUpload int64   // bytes, default DefaultMaxUpload
-	Metrics   *Metrics
-	Logger    *slog.Logger
+	// MaxInFlight bounds the upload bytes held at once, default
+	// DefaultMaxInFlight (and never below MaxUpload).
+	MaxInFlight int64
+	Metrics     *Metrics
+	Logger      *slog.Logger
 }
 
 // Ingest is the HTTP side of rptctl: it accepts attachments and queues
 // them. It parses nothing: accepting is a size check, a sniff and a send.
 // It is safe for concurrent use.
 type Ingest struct {
-	cfg IngestConfig
+	cfg      IngestConfig
+	inFlight *semaphore.Weighted
 }
 
 // NewIngest returns an ingest server with cfg's defaults filled in.
@@ -69,7 +81,11 @@ func NewIngest(cfg IngestConfig) *Ingest {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Ingest{cfg: cfg}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	cfg.MaxInFlight = max(cfg.MaxInFlight, cfg.MaxUpload)
+	return &Ingest{cfg: cfg, inFlight: semaphore.NewWeighted(cfg.MaxInFlight)}
 }
 
 // Accepted is the answer to a queued attachment.
@@ -100,6 +116,17 @@ func (s *Ingest) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+
+	// Wait for room: the declared length, or the limit when not declared.
+	weight := r.ContentLength
+	if weight < 0 {
+		weight = s.cfg.MaxUpload
+	}
+	if err := s.inFlight.Acquire(r.Context(), weight); err != nil {
+		writeAPIError(w, s.unavailable("waiting for upload room", err))
+		return
+	}
+	defer s.inFlight.Release(weight)
 
 	sub, apiErr := s.readSubmission(r, g)
 	if apiErr != nil {

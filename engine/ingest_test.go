@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -415,4 +417,46 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// Uploads wait for room when the bytes held would pass MaxInFlight.
+func TestPostWaitsForUploadRoom(t *testing.T) {
+	q, store := newFakeQueue(0), newMemStore()
+	in := NewIngest(IngestConfig{Queue: q, Store: store, MaxUpload: 1000, MaxInFlight: 1000,
+		Payloads: &awsio.Payloads{Store: store, Bucket: "b"}})
+	srv := httptest.NewServer(in.Handler(HandlerOptions{}))
+	defer srv.Close()
+	fields := map[string]string{"companyId": "acme", "customerId": "c"}
+
+	// The first upload declares the whole room and sends its body slowly.
+	pr, pw := io.Pipe()
+	first := rawRequest(t, srv.URL, fields, "")
+	first.Body, first.ContentLength = pr, 1000
+	firstDone := make(chan int)
+	go func() {
+		code, _ := do(t, first)
+		firstDone <- code
+	}()
+	for in.inFlight.TryAcquire(1) {
+		in.inFlight.Release(1) // not taken yet
+		time.Sleep(time.Millisecond)
+	}
+	secondDone := make(chan int)
+	go func() {
+		code, _ := do(t, rawRequest(t, srv.URL, fields, sampleXML))
+		secondDone <- code
+	}()
+	select {
+	case <-secondDone:
+		t.Fatal("second upload went through while the first held all the room")
+	case <-time.After(50 * time.Millisecond):
+	}
+	body := sampleXML + strings.Repeat(" ", 1000-len(sampleXML))
+	if _, err := pw.Write([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if c1, c2 := <-firstDone, <-secondDone; c1 != 202 || c2 != 202 {
+		t.Errorf("answers %d and %d, want 202 for both", c1, c2)
+	}
 }
