@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +74,35 @@ func sumSeries(m metrics, name string) float64 {
 		}
 	}
 	return total
+}
+
+// TestE2EIngestOnlyWithWorker splits the system as on many machines:
+// `serve --parser=false` only queues, `parse --once` works the queue off.
+func TestE2EIngestOnlyWithWorker(t *testing.T) {
+	root := corpusRoot(t)
+	s := localSystem(t)
+	srv := startServe(t, s, "--parser=false")
+	files := []string{filepath.Join(root, "real", "mox", "google.eml"),
+		filepath.Join(root, "real", "parsedmarc", "!large-example.com!1711897200!1711983600.xml")}
+	rows := submitFiles(t, s, srv.url, "acme", files)
+	b := s.backend(t)
+	for _, f := range files {
+		if rows[f].State != "queued" {
+			t.Fatalf("%s: %+v", f, rows[f])
+		}
+	}
+	if n := strings.Count(strings.Join(srv.log(), "\n"), "report batch"); n != 0 {
+		t.Errorf("serve --parser=false logged %d report batches", n)
+	}
+	if _, errOut, code := s.run(t, "parse", "--once", "--no-dns"); code != 0 {
+		t.Fatalf("parse --once: exit %d: %s", code, errOut)
+	}
+	for _, f := range files {
+		st := waitState(t, b.Store, "acme", rows[f].TraceID, engine.StateProcessed)
+		if len(st.Reports) != 1 {
+			t.Errorf("%s: %+v", f, st)
+		}
+	}
+	srv.stop()
+	checkEmpty(t, b)
 }
