@@ -207,11 +207,68 @@ func newApp(s streams) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {},
 		HideVersion:            true,
 		UseShortOptionHandling: true,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error()}
-		},
+		OnUsageError:           onUsageError,
+	}
+	for _, c := range app.Commands {
+		strictUsage(c)
 	}
 	return app
+}
+
+// onUsageError turns urfave/cli's flag errors into our usageError, so that
+// Main prints one line on stderr and exits 2, instead of the library's
+// full help on stdout.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		for _, f := range globalFlags() {
+			if f.Names()[0] == name {
+				return usagef("--%s is a global flag: put it before the command, "+
+					"as in rptctl --%s VALUE %s", name, name, commandPath(c))
+			}
+		}
+		msg = "unknown flag --" + name
+		if path := commandPath(c); path != "" {
+			msg = path + ": " + msg
+		}
+	}
+	return &usageError{msg: msg}
+}
+
+// commandPath is the command being run, as typed: "queue stats".
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != c.App.Name {
+			names = append([]string{ctx.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+// strictUsage applies onUsageError to a command and its subcommands, and
+// makes a command that only groups others (queue, dlq) refuse to run
+// without one.
+func strictUsage(c *cli.Command) {
+	c.OnUsageError = onUsageError
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = func(ctx *cli.Context) error {
+			names := make([]string, 0, len(c.Subcommands))
+			for _, sub := range c.Subcommands {
+				if sub.Name != "help" {
+					names = append(names, sub.Name)
+				}
+			}
+			if ctx.Args().Present() {
+				return usagef("%s: unknown command %q (use one of %s)",
+					c.Name, ctx.Args().First(), strings.Join(names, ", "))
+			}
+			return usagef("%s needs a command: one of %s", c.Name, strings.Join(names, ", "))
+		}
+	}
+	for _, sub := range c.Subcommands {
+		strictUsage(sub)
+	}
 }
 
 func commands() []*cli.Command {
