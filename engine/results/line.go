@@ -69,7 +69,9 @@ type Origin struct {
 
 // Lines flattens a report into its result lines: one per aggregate
 // record, one per TLS policy, one for a failure report. An aggregate
-// report with no records gives no lines.
+// report with no records gives one line of its report's fields alone (no
+// sourceIp, count 0), so that the report is still stored, dated and
+// counted; IsRecord tells such a line from a record.
 func Lines(r *reports.Report, o Origin) []Line {
 	head := Line{
 		Kind:         r.Kind,
@@ -88,6 +90,9 @@ func Lines(r *reports.Report, o Origin) []Line {
 	}
 	switch r.Kind {
 	case reports.KindAggregate:
+		if len(r.Records) == 0 {
+			return []Line{head}
+		}
 		out := make([]Line, len(r.Records))
 		for i := range r.Records {
 			out[i] = withRecord(head, &r.Records[i])
@@ -106,6 +111,12 @@ func Lines(r *reports.Report, o Origin) []Line {
 		return []Line{withFailure(head, r.Failure)}
 	}
 	return nil
+}
+
+// IsRecord reports whether l holds a record, TLS policy or failure
+// report, rather than only the fields of a report that has none.
+func (l *Line) IsRecord() bool {
+	return l.Kind != reports.KindAggregate || l.SourceIP != "" || l.Count != 0
 }
 
 func withRecord(l Line, rec *reports.Record) Line {
