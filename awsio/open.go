@@ -23,6 +23,11 @@ type Config struct {
 	// NoSweep turns off the local backend's payload sweep, for short
 	// commands and tests.
 	NoSweep bool
+	// NoCreate: Open creates nothing, and fails with a clear error when
+	// the data folder, a queue or the bucket is missing. Commands that only
+	// read or move existing data set it, so that a typo in --data-dir or
+	// --queue does not make a new, empty system.
+	NoCreate bool
 }
 
 // Backend is what one rptctl process talks to: the work queue, its
@@ -37,7 +42,11 @@ type Backend struct {
 	// MaximumMessageSize on AWS, LocalMaxMessageSize locally. Senders
 	// offload above min(their inline limit, MaxMessageSize).
 	MaxMessageSize int
-	close          func() error
+	// MaxReceive is the queue's maxReceiveCount (its redrive policy): the
+	// receive on which a failure is the message's last before the DLQ.
+	// 0 when the queue has no redrive policy.
+	MaxReceive int
+	close      func() error
 }
 
 // Close releases the backend's resources.
