@@ -60,6 +60,11 @@ type globalOptions struct {
 	// sweep: this command runs long enough to sweep expired payloads of
 	// the local backend (serve and parse); short commands leave it.
 	sweep bool
+	// create: this command may create the local data folder, queues and
+	// bucket (serve, parse, setup); the others only read or move what is
+	// there, so a mistyped --data-dir or --queue is an error, not a new
+	// empty system.
+	create bool
 }
 
 // usageError marks a wrong invocation: exit status 2.
@@ -132,6 +137,7 @@ func (g globalOptions) backendConfig() awsio.Config {
 		S3PathStyle: g.S3PathStyle,
 		Logger:      g.logger,
 		NoSweep:     !g.sweep,
+		NoCreate:    !g.create,
 	}
 }
 
@@ -182,6 +188,7 @@ func action(run func(ctx context.Context, c *cli.Context, e *env) error) cli.Act
 		}
 		g.logger = log
 		g.sweep = longRunning[c.Command.Name]
+		g.create = longRunning[c.Command.Name] || c.Command.Name == "setup"
 		return run(c.Context, c, &env{streams: s, global: g, log: log})
 	}
 }
