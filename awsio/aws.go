@@ -76,7 +76,7 @@ func openAWS(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	size, err := q.maxMessageSize(ctx)
+	size, maxReceive, err := q.queueLimits(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +86,7 @@ func openAWS(ctx context.Context, cfg Config) (*Backend, error) {
 		Store:          &s3Store{client: c.s3, bucket: cfg.Bucket},
 		Bucket:         cfg.Bucket,
 		MaxMessageSize: size,
+		MaxReceive:     maxReceive,
 	}, nil
 }
 

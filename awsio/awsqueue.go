@@ -3,6 +3,7 @@ package awsio
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -37,16 +38,47 @@ func (q *awsQueue) Name() string { return q.name }
 // URL is the queue's URL.
 func (q *awsQueue) URL() string { return q.url }
 
-func (q *awsQueue) maxMessageSize(ctx context.Context) (int, error) {
-	a, err := q.attributes(ctx, types.QueueAttributeNameMaximumMessageSize)
+// queueLimits reads the queue's MaximumMessageSize and the
+// maxReceiveCount of its redrive policy (0 when it has none).
+func (q *awsQueue) queueLimits(ctx context.Context) (size, maxReceive int, err error) {
+	a, err := q.attributes(ctx, types.QueueAttributeNameMaximumMessageSize,
+		types.QueueAttributeNameRedrivePolicy)
 	if err != nil {
+		return 0, 0, err
+	}
+	size = int(atoi64(a[string(types.QueueAttributeNameMaximumMessageSize)]))
+	if size <= 0 {
+		size = DefaultInlineLimit // SQS's historical limit, when the endpoint says nothing
+	}
+	maxReceive, err = redriveMaxReceive(a[string(types.QueueAttributeNameRedrivePolicy)])
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the redrive policy of %s: %w", q.name, err)
+	}
+	return size, maxReceive, nil
+}
+
+// redriveMaxReceive takes maxReceiveCount from a RedrivePolicy, which SQS
+// returns as JSON with the count as a string or a number; 0 when there is
+// no policy.
+func redriveMaxReceive(policy string) (int, error) {
+	if policy == "" {
+		return 0, nil
+	}
+	var p struct {
+		MaxReceiveCount json.RawMessage `json:"maxReceiveCount"`
+	}
+	if err := json.Unmarshal([]byte(policy), &p); err != nil {
 		return 0, err
 	}
-	n := int(atoi64(a[string(types.QueueAttributeNameMaximumMessageSize)]))
-	if n <= 0 {
-		n = DefaultInlineLimit // SQS's historical limit, when the endpoint says nothing
+	raw := strings.Trim(string(p.MaxReceiveCount), `"`)
+	if raw == "" || raw == "null" {
+		return 0, nil
 	}
-	return n, nil
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, fmt.Errorf("maxReceiveCount %s: %w", p.MaxReceiveCount, err)
+	}
+	return max(n, 0), nil
 }
 
 func (q *awsQueue) attributes(ctx context.Context,

@@ -39,3 +39,25 @@ func TestQueueNameOfURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRedriveMaxReceive(t *testing.T) {
+	tests := []struct {
+		policy string
+		want   int
+		err    bool
+	}{
+		{"", 0, false},
+		{`{"deadLetterTargetArn":"arn:aws:sqs:r:1:d","maxReceiveCount":"5"}`, 5, false},
+		{`{"deadLetterTargetArn":"arn:aws:sqs:r:1:d","maxReceiveCount":7}`, 7, false},
+		{`{"deadLetterTargetArn":"arn:aws:sqs:r:1:d"}`, 0, false},
+		{`{"maxReceiveCount":"many"}`, 0, true},
+		{`not json`, 0, true},
+	}
+	for _, tt := range tests {
+		got, err := redriveMaxReceive(tt.policy)
+		if got != tt.want || (err != nil) != tt.err {
+			t.Errorf("redriveMaxReceive(%q) = %d, %v; want %d, error %v",
+				tt.policy, got, err, tt.want, tt.err)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func runConformance(t *testing.T, open factory) {
 		{"StaleReceipt", testStaleReceipt},
 		{"ChangeVisibility", testChangeVisibility},
 		{"MoveToDLQ", testMoveToDLQ},
+		{"MaxReceive", testMaxReceive},
 		{"Delete", testDelete},
 		{"Stats", testStats},
 		{"Purge", testPurge},
@@ -45,6 +46,22 @@ func runConformance(t *testing.T, open factory) {
 			t.Parallel()
 			tt.run(t, open)
 		})
+	}
+}
+
+// testMaxReceive: the backend reports the maxReceiveCount setup gave
+// the queue, which parsers use to know a failure is a message's last.
+func testMaxReceive(t *testing.T, open factory) {
+	for _, n := range []int{0, 3} {
+		b := open(t, awsio.SetupOptions{MaxReceive: n})
+		want := n
+		if n == 0 {
+			want = awsio.DefaultMaxReceive
+		}
+		if b.MaxReceive != want {
+			t.Errorf("setup with MaxReceive %d: Backend.MaxReceive = %d, want %d",
+				n, b.MaxReceive, want)
+		}
 	}
 }
 

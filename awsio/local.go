@@ -68,6 +68,11 @@ func openLocal(ctx context.Context, cfg Config, setup *SetupOptions) (*Backend,
 		return nil, res, fmt.Errorf("creating the bucket folder: %w", err)
 	}
 	res.note(created, "bucket "+root)
+	maxReceive, err := db.maxReceive(ctx, cfg.Queue)
+	if err != nil {
+		_ = db.Close()
+		return nil, res, err
+	}
 	store := &diskStore{root: root}
 	b := &Backend{
 		Queue:          &localQueue{db: db, name: cfg.Queue},
@@ -75,6 +80,7 @@ func openLocal(ctx context.Context, cfg Config, setup *SetupOptions) (*Backend,
 		Store:          store,
 		Bucket:         cfg.Bucket,
 		MaxMessageSize: LocalMaxMessageSize,
+		MaxReceive:     maxReceive,
 		close:          db.Close,
 	}
 	if setup == nil && !cfg.NoSweep {

@@ -123,6 +123,24 @@ func (d *queueDB) configureQueue(ctx context.Context, name, dlq string, maxRecei
 	return nil
 }
 
+// maxReceive is a queue's maxReceiveCount, 0 when it has no DLQ.
+func (d *queueDB) maxReceive(ctx context.Context, name string) (int, error) {
+	var dlq string
+	var n int
+	err := d.db.QueryRowContext(ctx,
+		`SELECT dlq, max_receive FROM queues WHERE name = ?`, name).Scan(&dlq, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("queue %s does not exist (run rptctl setup)", name)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading queue %s: %w", name, wrapLocal(err))
+	}
+	if dlq == "" {
+		return 0, nil
+	}
+	return n, nil
+}
+
 // payloadExpiry is the setting SweepPayloads runs with locally.
 const payloadExpirySetting = "payload_expiry_ms"
 
