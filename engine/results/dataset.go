@@ -21,9 +21,12 @@ type Dataset struct {
 	Lookback time.Duration
 
 	Aggregate []Line // aggregate records of the period
-	TLS       []Line // TLS policies of the period
-	Failures  []Line // failure reports of the period
-	Progress  Progress
+	// Empty holds the lines of aggregate reports of the period that have
+	// no records (Line.IsRecord false): reports, never sources or records.
+	Empty    []Line
+	TLS      []Line // TLS policies of the period
+	Failures []Line // failure reports of the period
+	Progress Progress
 
 	history []Line            // aggregate records of the look-back window
 	objects map[string]Object // first-batch object of each customer/reportKey
@@ -55,17 +58,19 @@ func (d *Dataset) Add(c Chunk) {
 	}
 	for _, l := range c.Lines {
 		if inHistory(d.Filter, &l) {
-			if l.Kind == reports.KindAggregate {
+			if l.Kind == reports.KindAggregate && l.IsRecord() {
 				d.history = append(d.history, l)
 			}
 			continue
 		}
-		switch l.Kind {
-		case reports.KindAggregate:
+		switch {
+		case l.Kind == reports.KindAggregate && !l.IsRecord():
+			d.Empty = append(d.Empty, l)
+		case l.Kind == reports.KindAggregate:
 			d.Aggregate = append(d.Aggregate, l)
-		case reports.KindTLSRPT:
+		case l.Kind == reports.KindTLSRPT:
 			d.TLS = append(d.TLS, l)
-		case reports.KindFailure:
+		case l.Kind == reports.KindFailure:
 			d.Failures = append(d.Failures, l)
 		}
 	}
@@ -96,6 +101,9 @@ func (d *Dataset) Sources(by Grouping, scope Scope, opts FlagOptions) []SourceRo
 	}
 	for i := range d.Aggregate {
 		agg.Add(&d.Aggregate[i])
+	}
+	for i := range d.Empty {
+		agg.Add(&d.Empty[i])
 	}
 	opts.From, opts.To = d.Filter.From, d.Filter.To
 	if !d.Done() {
@@ -154,7 +162,10 @@ func (d *Dataset) SortedFailures() []Line {
 func (d *Dataset) Domains() []string {
 	sums := map[string]int64{}
 	for i := range d.Aggregate {
-		sums[LineDomain(&d.Aggregate[i])] += d.Aggregate[i].Count
+		k := LineDomain(&d.Aggregate[i])
+		v := sums[k]
+		satAdd(&v, d.Aggregate[i].Count)
+		sums[k] = v
 	}
 	out := make([]string, 0, len(sums))
 	for dom := range sums {

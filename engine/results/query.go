@@ -113,10 +113,7 @@ type TrendPoint struct {
 
 // PassRate is the share of the day's messages that passed DMARC.
 func (p TrendPoint) PassRate() float64 {
-	if p.Messages == 0 {
-		return 0
-	}
-	return float64(p.DMARCPass) / float64(p.Messages)
+	return rate(p.DMARCPass, p.Messages)
 }
 
 // Trend sums the aggregate lines in scope per day of dateBegin, with a
@@ -136,9 +133,9 @@ func Trend(lines []Line, scope Scope, from, to time.Time) []TrendPoint {
 			p = &TrendPoint{Day: d}
 			sums[d] = p
 		}
-		p.Messages += l.Count
+		satAdd(&p.Messages, l.Count)
 		if l.DMARC == "pass" {
-			p.DMARCPass += l.Count
+			satAdd(&p.DMARCPass, l.Count)
 		}
 		if first.IsZero() || d.Before(first) {
 			first = d

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -105,10 +106,16 @@ type SourceRow struct {
 // PassRate is the share of messages that passed DMARC, 0 to 1; 0 for a
 // row without messages.
 func (r *SourceRow) PassRate() float64 {
-	if r.Messages == 0 {
+	return rate(r.DMARCPass, r.Messages)
+}
+
+// rate is part/whole clamped to 0..1 (0 when whole is not positive), so
+// that no sum, however odd, shows a pass rate outside 0-100%.
+func rate(part, whole int64) float64 {
+	if whole <= 0 || part <= 0 {
 		return 0
 	}
-	return float64(r.DMARCPass) / float64(r.Messages)
+	return min(float64(part)/float64(whole), 1)
 }
 
 // HasFlag reports whether the row carries flag.
@@ -152,38 +159,69 @@ type group struct {
 	service, serviceType, host, base, country, asn uniform
 }
 
+// satAdd adds n (negative counts are taken as 0) to *sum, stopping at
+// the largest int64 rather than wrapping: stored results may predate the
+// parser's count cap, and a wrapped sum reads as negative messages and
+// pass rates far outside 0-100%.
+func satAdd(sum *int64, n int64) {
+	switch {
+	case n <= 0:
+	case *sum > math.MaxInt64-n:
+		*sum = math.MaxInt64
+	default:
+		*sum += n
+	}
+}
+
 func (g *group) add(l *Line) {
 	r := &g.row
-	r.Messages += l.Count
+	n := l.Count
+	satAdd(&r.Messages, n)
 	if l.DMARC == "pass" {
-		r.DMARCPass += l.Count
+		satAdd(&r.DMARCPass, n)
 	} else {
-		r.DMARCFail += l.Count
+		satAdd(&r.DMARCFail, n)
 	}
 	if l.DKIM == "pass" {
-		r.DKIMAligned += l.Count
+		satAdd(&r.DKIMAligned, n)
 	}
 	if l.SPF == "pass" {
-		r.SPFAligned += l.Count
+		satAdd(&r.SPFAligned, n)
 	}
 	switch l.Disposition {
-	case "none":
-		r.Dispositions.None += l.Count
+	// RFC 9990's aggregate schema (ActionDispositionType) adds "pass":
+	// DMARC passed and no policy was applied, which is what RFC 7489's
+	// "none" says; CONTRACT.md section 5 has no fourth bucket.
+	case "none", "pass":
+		satAdd(&r.Dispositions.None, n)
 	case "quarantine":
-		r.Dispositions.Quarantine += l.Count
+		satAdd(&r.Dispositions.Quarantine, n)
 	case "reject":
-		r.Dispositions.Reject += l.Count
+		satAdd(&r.Dispositions.Reject, n)
 	}
-	// The same report stored for two customers is two reports, as its
-	// messages count twice; the batches of one report are one.
+	d := day(l.DateBegin)
+	v := g.days[d]
+	satAdd(&v, n)
+	g.days[d] = v
+	g.seen(l)
+	g.addSource(l)
+}
+
+// seen counts l's report and widens the row's first and last seen. The
+// same report stored for two customers is two reports, as its messages
+// count twice; the batches of one report are one.
+func (g *group) seen(l *Line) {
+	r := &g.row
 	g.reports[l.CustomerID+"/"+l.ReportKey] = struct{}{}
-	g.days[day(l.DateBegin)] += l.Count
 	if r.FirstSeen.IsZero() || l.DateBegin.Before(r.FirstSeen) {
 		r.FirstSeen = l.DateBegin.UTC()
 	}
 	if l.DateEnd.After(r.LastSeen) {
 		r.LastSeen = l.DateEnd.UTC()
 	}
+}
+
+func (g *group) addSource(l *Line) {
 	if s := l.Source; s != nil {
 		g.service.set(s.Service)
 		g.serviceType.set(s.ServiceType)
@@ -218,11 +256,23 @@ func NewAggregator(by Grouping, scope Scope) *Aggregator {
 }
 
 // Add counts an aggregate line of the period; other kinds are ignored.
+// The line of a report without records (see Line.IsRecord) counts as a
+// report of its day with --by day, and is no source under the other
+// groupings.
 func (a *Aggregator) Add(l *Line) {
 	if l.Kind != reports.KindAggregate || !a.scope.Match(l) {
 		return
 	}
-	k := GroupKey(a.by, l)
+	if !l.IsRecord() {
+		if a.by == ByDay {
+			a.group(GroupKey(a.by, l)).seen(l)
+		}
+		return
+	}
+	a.group(GroupKey(a.by, l)).add(l)
+}
+
+func (a *Aggregator) group(k string) *group {
 	g := a.groups[k]
 	if g == nil {
 		g = &group{
@@ -232,13 +282,13 @@ func (a *Aggregator) Add(l *Line) {
 		}
 		a.groups[k] = g
 	}
-	g.add(l)
+	return g
 }
 
 // AddHistory notes a line from before the period, which only tells
 // which sources are not new.
 func (a *Aggregator) AddHistory(l *Line) {
-	if l.Kind == reports.KindAggregate && a.scope.Match(l) {
+	if l.Kind == reports.KindAggregate && l.IsRecord() && a.scope.Match(l) {
 		a.history[GroupKey(a.by, l)] = true
 	}
 }
