@@ -2,6 +2,7 @@ package engine
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/rptctl/rptctl/engine/results"
 	"github.com/rptctl/rptctl/reports"
@@ -42,17 +43,14 @@ type logRow struct {
 	HeaderFrom  string `json:"headerFrom"`
 }
 
-// splitReport turns a report into its batches of at most size lines. A
-// report with no lines (an aggregate report with zero records) still
-// gives one empty batch, so that it is stored, listed and logged like any
-// other.
+// splitReport turns a report into its batches of at most size lines. An
+// aggregate report with zero records gives one line of its report fields
+// alone (results.Lines), so it is stored, listed and logged like any
+// other, as a batch of 0 records.
 //
-// TODO: storing the same report again with a smaller --batch-records
-// leaves the extra objects of the earlier, larger split in place (say
-// <key>-0003 of a three-batch split when it is now two batches), and
-// queries then count those records twice; removing objects of the report
-// beyond the last batch needs a List per report, which the storer does
-// not yet afford.
+// Storing the same report again with another --batch-records may leave
+// objects of the earlier split beyond the new last batch; the storer
+// removes them (prune) before the message is deleted.
 func splitReport(j *job, r *reports.Report, size int) []batch {
 	lines := results.Lines(r, j.origin)
 	n := max(1, (len(lines)+size-1)/size)
@@ -67,7 +65,7 @@ func splitReport(j *job, r *reports.Report, size int) []batch {
 			log: batchLog{
 				reportKey: r.ReportKey, kind: string(r.Kind), orgName: r.OrgName,
 				reportID: r.ReportID, policyDomain: r.PolicyDomain(),
-				batch: i + 1, batches: n, records: len(chunk),
+				batch: i + 1, batches: n,
 			},
 		}
 		b.log.summarize(chunk)
@@ -76,10 +74,25 @@ func splitReport(j *job, r *reports.Report, size int) []batch {
 	return out
 }
 
-// summarize fills the counts and rows of a batch from its lines.
+// reportSpan is where r's result objects lie, in n batches.
+func reportSpan(o results.Origin, r *reports.Report, n int) span {
+	first := results.ResultKey(o.CompanyID, o.CustomerID, r.Kind, r.DateBegin, r.ReportKey, 1)
+	return span{prefix: strings.TrimSuffix(first, resultExt), batches: n}
+}
+
+// resultExt ends every result object's key.
+const resultExt = ".ndjson.gz"
+
+// summarize fills the counts and rows of a batch from its lines. A line
+// that only carries a report's fields (no record) is neither a record nor
+// a row.
 func (l *batchLog) summarize(lines []results.Line) {
 	l.rows = make([]logRow, 0, len(lines))
 	for i := range lines {
+		if !lines[i].IsRecord() {
+			continue
+		}
+		l.records++
 		row := lineRow(&lines[i])
 		l.messages += row.Count
 		switch {

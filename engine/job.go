@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/rptctl/rptctl/awsio"
@@ -20,19 +20,36 @@ type job struct {
 	done     int      // batches stored or failed
 	errs     []error  // batches that failed
 	keys     []string // reportKeys of the message's reports
+	spans    []span   // each report's result objects, for pruning
 	partial  error    // parts that did not parse, beside reports that did
 	lost     bool     // the receipt went stale: someone else holds the message
 }
 
+// span is where one report's result objects lie: the key of its first
+// batch without ".ndjson.gz" (a prefix of every batch's key), and how many
+// batches it has now.
+type span struct {
+	prefix  string
+	batches int
+}
+
 // plan records what parsing found: n batches to store for the reports
-// keyed keys, and the error of the parts that failed. It must be called
-// before the first batch is handed to the storer.
-func (j *job) plan(n int, keys []string, partial error) {
+// keyed keys, lying at spans, and the error of the parts that failed. It
+// must be called before the first batch is handed to the storer.
+func (j *job) plan(n int, keys []string, spans []span, partial error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expected = n
 	j.keys = keys
+	j.spans = spans
 	j.partial = partial
+}
+
+// reportSpans returns where the message's reports are stored.
+func (j *job) reportSpans() []span {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.spans
 }
 
 // batchDone counts one batch as finished, with err when it failed, and
@@ -47,12 +64,19 @@ func (j *job) batchDone(err error) bool {
 	return j.done == j.expected
 }
 
-// outcome is the message's fate once every batch is done: the joined
-// errors of failed batches (nil when all were stored).
+// outcome is the message's fate once every batch is done: nil when all
+// were stored, else the first batch's error. One broken store fails every
+// batch the same way; the count of the others is enough.
 func (j *job) outcome() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return errors.Join(j.errs...)
+	switch len(j.errs) {
+	case 0:
+		return nil
+	case 1:
+		return j.errs[0]
+	}
+	return fmt.Errorf("%w (and %d more batches failed)", j.errs[0], len(j.errs)-1)
 }
 
 func (j *job) markLost() {

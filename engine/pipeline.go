@@ -293,6 +293,7 @@ func (e *Engine) parse(ctx context.Context, j *job) ([]batch, error) {
 
 	var batches []batch
 	keys := make([]string, 0, len(reps))
+	spans := make([]span, 0, len(reps))
 	for _, r := range reps {
 		if r.ReportKey == "" {
 			r.ReportKey = reports.ReportKey(r)
@@ -301,9 +302,11 @@ func (e *Engine) parse(ctx context.Context, j *job) ([]batch, error) {
 			e.cfg.Enricher.Report(ctx, r)
 		}
 		keys = append(keys, r.ReportKey)
-		batches = append(batches, splitReport(j, r, e.cfg.BatchRecords)...)
+		bs := splitReport(j, r, e.cfg.BatchRecords)
+		spans = append(spans, reportSpan(j.origin, r, len(bs)))
+		batches = append(batches, bs...)
 	}
-	j.plan(len(batches), keys, perr)
+	j.plan(len(batches), keys, spans, perr)
 	return batches, nil
 }
 

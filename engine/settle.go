@@ -84,6 +84,10 @@ func (e *Engine) releaseAll() {
 // complete settles a message whose batches are all stored: status
 // processed, then delete. A message is deleted only here.
 func (e *Engine) complete(ctx context.Context, j *job, log *slog.Logger) {
+	if err := e.prune(ctx, j, log); err != nil {
+		e.fail(ctx, j, err, false, log)
+		return
+	}
 	keys, partial := j.reportKeys()
 	st := Status{TraceID: j.origin.TraceID, CompanyID: j.origin.CompanyID,
 		CustomerID: j.origin.CustomerID, State: StateProcessed, Reports: keys}
