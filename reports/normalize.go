@@ -48,6 +48,13 @@ func parseEpoch(raw string) (sec int64, note string, ok bool) {
 
 // parseCount reads a whole number of messages; "12.0" is read as 12 with
 // a note, "12.5", negative numbers and numbers over int64 are refused.
+// MaxCount is the largest message or session count a record may carry:
+// 10^12, a thousand times the mail a large mailbox provider receives in
+// a day, so no real report reaches it, while sums of many such counts
+// stay far from overflowing int64 (9.2 x 10^18). Counts above it are
+// taken as corrupt or hostile and refused.
+const MaxCount = 1_000_000_000_000
+
 func parseCount(raw string) (n int64, note string, ok bool) {
 	s := trim(raw)
 	if i := strings.IndexByte(s, '.'); i >= 0 {

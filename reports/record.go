@@ -63,6 +63,10 @@ func (a *aggregate) keep(idx int, hasRow bool, rawIP, rawCount string, rec *Reco
 		a.drop(idx, 0, fmt.Sprintf("(%s) count %q is not a whole number of messages",
 			ip, clip(trim(rawCount))))
 		return false
+	case count > MaxCount:
+		a.drop(idx, 0, fmt.Sprintf("(%s) count %d is an invalid count (over %d)",
+			ip, count, int64(MaxCount)))
+		return false
 	}
 	if note != "" {
 		a.wn.add("record %d (%s): count %q %s", idx, ip, clip(rawCount), note)

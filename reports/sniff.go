@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/binary"
 )
 
 // Container names what a byte string is, as Sniff tells it.
@@ -65,10 +66,40 @@ func Sniff(data []byte) Container {
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
-// isUTF16XML reports a UTF-16 byte-order mark followed by '<'.
+// isUTF16XML reports UTF-16 text that opens an XML document: a
+// byte-order mark, then white space and '<'; or, with no mark, "<?" in
+// two-byte units (XML 1.0 appendix F, which is how a document declared
+// encoding="UTF-16" but sent without a mark is recognised).
 func isUTF16XML(data []byte) bool {
-	return bytes.HasPrefix(data, []byte{0xfe, 0xff, 0, '<'}) ||
-		bytes.HasPrefix(data, []byte{0xff, 0xfe, '<', 0})
+	order, skip, ok := utf16Order(data)
+	if !ok {
+		return false
+	}
+	for i := skip; i+1 < len(data) && i < 512; i += 2 {
+		u := order.Uint16(data[i:])
+		switch u {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return u == '<'
+	}
+	return false
+}
+
+// utf16Order tells the byte order of UTF-16 text from its byte-order
+// mark (skip 2) or from "<?" encoded in two-byte units (skip 0).
+func utf16Order(data []byte) (order binary.ByteOrder, skip int, ok bool) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xfe, 0xff}):
+		return binary.BigEndian, 2, true
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}):
+		return binary.LittleEndian, 2, true
+	case bytes.HasPrefix(data, []byte{0, '<', 0, '?'}):
+		return binary.BigEndian, 0, true
+	case bytes.HasPrefix(data, []byte{'<', 0, '?', 0}):
+		return binary.LittleEndian, 0, true
+	}
+	return nil, 0, false
 }
 
 // xmlStart finds an XML declaration or a (possibly prefixed) <feedback

@@ -27,6 +27,19 @@ var declEncoding = regexp.MustCompile(`encoding\s*=\s*["']?([A-Za-z0-9._:-]+)`)
 // undeclared are cp1252 punctuation) and control characters, which XML
 // 1.0 section 2.2 forbids, removed. Every repair is recorded in wn.
 func xmlText(data []byte, wn *warnings) string {
+	if order, skip, ok := utf16Order(data); ok && skip == 0 {
+		// XML 1.0 section 4.3.3 wants a byte-order mark on UTF-16 text;
+		// some senders declare encoding="UTF-16" and send none.
+		end := unicode.LittleEndian
+		if order == binary.BigEndian {
+			end = unicode.BigEndian
+		}
+		dec := unicode.UTF16(end, unicode.IgnoreBOM).NewDecoder()
+		if out, err := dec.Bytes(data); err == nil {
+			wn.add("UTF-16 text without a byte-order mark decoded")
+			return string(cleanUTF8(out, wn))
+		}
+	}
 	switch {
 	case bytes.HasPrefix(data, []byte{0xfe, 0xff}), bytes.HasPrefix(data, []byte{0xff, 0xfe}):
 		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()

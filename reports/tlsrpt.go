@@ -132,8 +132,10 @@ func tlsPolicyOf(p *tlsPolicy, idx int, h hints, wn *warnings) TLSPolicy {
 		}
 	}
 	if s := p.Summary; s != nil {
-		out.SuccessfulSessions = s.Successful.n
-		out.FailedSessions = s.Failed.n
+		where := fmt.Sprintf("policy %d", idx)
+		out.SuccessfulSessions = s.Successful.count("total-successful-session-count",
+			wn, where)
+		out.FailedSessions = s.Failed.count("total-failure-session-count", wn, where)
 	} else {
 		wn.add("policy %d has no \"summary\"", idx)
 	}
@@ -146,8 +148,9 @@ func tlsPolicyOf(p *tlsPolicy, idx int, h hints, wn *warnings) TLSPolicy {
 			SendingMTAIP:        tlsIP(f.SendingMTAIP.s, "sending-mta-ip", wn),
 			ReceivingMXHostname: strings.TrimSuffix(lower(trim(f.ReceivingMXHostname.s)), "."),
 			ReceivingIP:         tlsIP(f.ReceivingIP.s, "receiving-ip", wn),
-			FailedSessions:      f.FailedSessions.n,
-			FailureReasonCode:   trim(f.FailureReasonCode.s),
+			FailedSessions: f.FailedSessions.count("failed-session-count", wn,
+				fmt.Sprintf("policy %d failure detail", idx)),
+			FailureReasonCode: trim(f.FailureReasonCode.s),
 		})
 	}
 	return out
@@ -231,19 +234,36 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 }
 
 // flexInt reads a JSON number, a numeric string or null as an integer.
-type flexInt struct{ n int64 }
+// flexInt is a session count sent as a number or a string. One that is
+// negative, over MaxCount or no number at all reads as 0 and keeps its
+// raw text in bad, so that the policy can say so in a warning.
+type flexInt struct {
+	n   int64
+	bad string
+}
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	if s == "null" || s == "" {
 		return nil
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 && n <= MaxCount {
 		f.n = n
 		return nil
 	}
-	if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 && v < 1e18 {
+	if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 && v <= MaxCount {
 		f.n = int64(v)
+		return nil
 	}
+	f.bad = s
 	return nil
+}
+
+// count returns f's value, with a warning when it was refused.
+func (f flexInt) count(field string, wn *warnings, where string) int64 {
+	if f.bad != "" {
+		wn.add("%s: %q %q is an invalid count (negative, over %d or no number): read as 0",
+			where, field, clip(f.bad), int64(MaxCount))
+	}
+	return f.n
 }
