@@ -70,10 +70,13 @@ func openAWS(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	q, err := c.queue(ctx, cfg.Queue)
 	if err != nil {
-		return nil, err
+		return nil, c.missing("queue", "--queue", cfg.Queue, isQueueMissing(err), err)
 	}
 	dlq, err := c.queue(ctx, cfg.DLQ)
 	if err != nil {
+		return nil, c.missing("dlq", "--dlq", cfg.DLQ, isQueueMissing(err), err)
+	}
+	if err := c.checkBucket(ctx, cfg.Bucket); err != nil {
 		return nil, err
 	}
 	size, maxReceive, err := q.queueLimits(ctx)
@@ -96,13 +99,38 @@ func (c *awsClients) queue(ctx context.Context, nameOrURL string) (*awsQueue, er
 		return &awsQueue{client: c.sqs, name: name, url: nameOrURL}, nil
 	}
 	out, err := c.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(nameOrURL)})
-	if isQueueMissing(err) {
-		return nil, fmt.Errorf("finding queue %s: %w (run rptctl setup)", nameOrURL, err)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("finding queue %s: %w", nameOrURL, wrapAWS(err))
 	}
 	return &awsQueue{client: c.sqs, name: nameOrURL, url: aws.ToString(out.QueueUrl)}, nil
+}
+
+// checkBucket fails when the bucket does not exist. Other errors of
+// HeadBucket (a role allowed to read and write objects but not to list
+// the bucket gets 403) are left to the first real request to report.
+func (c *awsClients) checkBucket(ctx context.Context, bucket string) error {
+	_, err := c.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
+	err = s3Error(err)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return c.missing("bucket", "--bucket", bucket, true, err)
+	case errors.Is(wrapAWS(err), ErrUnavailable):
+		return fmt.Errorf("finding bucket %s: %w", bucket, wrapAWS(err))
+	}
+	return nil
+}
+
+// missing is the error of Open when a queue or the bucket is not there:
+// what is missing, where, and what to do. Other errors pass through.
+func (c *awsClients) missing(kind, flag, name string, isMissing bool, err error) error {
+	if !isMissing {
+		return err
+	}
+	return fmt.Errorf("%s %q does not exist in region %s: pass the right %s, or run "+
+		"\"rptctl --backend aws %s %s setup\" to create it: %w",
+		kind, name, c.region, flag, flag, name, err)
 }
 
 // queueNameOfURL takes the name from a queue URL

@@ -80,10 +80,26 @@ func TestAWSOpen(t *testing.T) {
 		t.Errorf("name from URL %q, want %q", byURL.Queue.Name(), b.Queue.Name())
 	}
 
-	// A missing queue says what to do.
-	cfg.Queue = "no-such-queue-" + b.Queue.Name()
-	if _, err := awsio.Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), "setup") {
-		t.Errorf("Open of a missing queue: %v", err)
+	// A missing queue, DLQ or bucket says what is missing and what to do.
+	missing := []struct {
+		change func(c *awsio.Config)
+		want   string
+	}{
+		{func(c *awsio.Config) { c.Queue = "no-such-" + b.Queue.Name() },
+			`queue "no-such-`},
+		{func(c *awsio.Config) { c.DLQ = "no-such-" + b.DLQ.Name() }, `dlq "no-such-`},
+		{func(c *awsio.Config) { c.Bucket = "no-such-" + b.Bucket }, `bucket "no-such-`},
+	}
+	for _, m := range missing {
+		c := cfg
+		m.change(&c)
+		_, err := awsio.Open(ctx, c)
+		if err == nil || !strings.Contains(err.Error(), m.want) ||
+			!strings.Contains(err.Error(), "does not exist in region") ||
+			!strings.Contains(err.Error(), "setup\" to create it") {
+			t.Errorf("Open with a missing resource: %v, want it to say %s... does not "+
+				"exist and to run setup", err, m.want)
+		}
 	}
 }
 

@@ -37,14 +37,20 @@ func checkLocalConfig(cfg Config) error {
 	return nil
 }
 
-// openLocal opens (creating what is missing) the local backend. With
-// setup, it also applies its options to the queue and records what it
-// created and found.
+// openLocal opens (creating what is missing, unless cfg.NoCreate) the
+// local backend. With setup, it also applies its options to the queue
+// and records what it created and found.
 func openLocal(ctx context.Context, cfg Config, setup *SetupOptions) (*Backend,
 	SetupResult, error) {
 	var res SetupResult
 	if err := checkLocalConfig(cfg); err != nil {
 		return nil, res, err
+	}
+	noCreate := cfg.NoCreate && setup == nil
+	if noCreate {
+		if err := checkLocalData(cfg.DataDir); err != nil {
+			return nil, res, err
+		}
 	}
 	created, err := mkdir(cfg.DataDir)
 	if err != nil {
@@ -56,12 +62,23 @@ func openLocal(ctx context.Context, cfg Config, setup *SetupOptions) (*Backend,
 	if err != nil {
 		return nil, res, err
 	}
-	if err := ensureLocalQueues(ctx, db, cfg, setup, &res); err != nil {
+	if noCreate {
+		err = checkLocalQueues(ctx, db, cfg)
+	} else {
+		err = ensureLocalQueues(ctx, db, cfg, setup, &res)
+	}
+	if err != nil {
 		_ = db.Close() // the setup error is the one to report
 		return nil, res, err
 	}
 
 	root := filepath.Join(cfg.DataDir, cfg.Bucket)
+	if noCreate {
+		if err := checkLocalBucket(cfg, root); err != nil {
+			_ = db.Close()
+			return nil, res, err
+		}
+	}
 	created, err = mkdir(root)
 	if err != nil {
 		_ = db.Close()
@@ -91,6 +108,51 @@ func openLocal(ctx context.Context, cfg Config, setup *SetupOptions) (*Backend,
 		}
 	}
 	return b, res, nil
+}
+
+// checkLocalData fails unless dir holds a queue database.
+func checkLocalData(dir string) error {
+	_, err := os.Stat(filepath.Join(dir, queueDBName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no rptctl data in %s: run \"rptctl setup\" or \"rptctl serve\" "+
+			"there first, or pass --data-dir", dir)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the data folder: %w", err)
+	}
+	return nil
+}
+
+// checkLocalQueues fails unless the queue and the DLQ exist.
+func checkLocalQueues(ctx context.Context, db *queueDB, cfg Config) error {
+	for _, q := range []struct{ kind, flag, name string }{
+		{"queue", "--queue", cfg.Queue},
+		{"dlq", "--dlq", cfg.DLQ},
+	} {
+		ok, err := db.queueExists(ctx, q.name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s %q does not exist in %s: pass the right %s, or run "+
+				"\"rptctl %s %s setup\" to create it", q.kind, q.name, cfg.DataDir,
+				q.flag, q.flag, q.name)
+		}
+	}
+	return nil
+}
+
+// checkLocalBucket fails unless the bucket folder exists.
+func checkLocalBucket(cfg Config, root string) error {
+	_, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("bucket %q does not exist in %s: pass the right --bucket, or run "+
+			"\"rptctl --bucket %s setup\" to create it", cfg.Bucket, cfg.DataDir, cfg.Bucket)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the bucket folder: %w", err)
+	}
+	return nil
 }
 
 func ensureLocalQueues(ctx context.Context, db *queueDB, cfg Config, setup *SetupOptions,

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -220,4 +222,102 @@ func TestLocalSweepsInBackground(t *testing.T) {
 	if _, err := os.Stat(young); err != nil {
 		t.Errorf("the young payload went too: %v", err)
 	}
+}
+
+// TestLocalNoCreate: with NoCreate, Open creates nothing and says what is
+// missing and what to do.
+func TestLocalNoCreate(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string) // before Open; dir does not exist
+		change  func(cfg *awsio.Config)
+		want    []string
+	}{
+		{"no folder", nil, nil,
+			[]string{"no rptctl data in", `"rptctl setup"`, "--data-dir"}},
+		{"empty folder", func(t *testing.T, dir string) {
+			if err := os.Mkdir(dir, 0o750); err != nil {
+				t.Fatal(err)
+			}
+		}, nil, []string{"no rptctl data in"}},
+		{"other queue", setUp, func(cfg *awsio.Config) { cfg.Queue = "other" },
+			[]string{`queue "other" does not exist in`, "--queue other setup"}},
+		{"other dlq", setUp, func(cfg *awsio.Config) { cfg.DLQ = "other-dlq" },
+			[]string{`dlq "other-dlq" does not exist in`, "--dlq other-dlq setup"}},
+		{"other bucket", setUp, func(cfg *awsio.Config) { cfg.Bucket = "other" },
+			[]string{`bucket "other" does not exist in`, "--bucket other setup"}},
+		{"all there", setUp, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			if tt.prepare != nil {
+				tt.prepare(t, dir)
+			}
+			cfg := localConfig(dir)
+			cfg.NoCreate, cfg.NoSweep = true, true
+			if tt.change != nil {
+				tt.change(&cfg)
+			}
+			before := listTree(t, dir)
+			b, err := awsio.Open(ctx, cfg)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				_ = b.Close()
+				return
+			}
+			if err == nil {
+				_ = b.Close()
+				t.Fatalf("Open: no error, want one saying %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Open: %v\nwant it to say %q", err, w)
+				}
+			}
+			if after := listTree(t, dir); after != before {
+				t.Errorf("Open created files:\nbefore %s\nafter  %s", before, after)
+			}
+			// Nor did it create the missing queue: a second Open fails too.
+			if b, err := awsio.Open(ctx, cfg); err == nil {
+				_ = b.Close()
+				t.Errorf("second Open: no error; the first one created what was missing")
+			}
+		})
+	}
+}
+
+// setUp runs Setup in dir with localConfig.
+func setUp(t *testing.T, dir string) {
+	t.Helper()
+	if _, err := awsio.Setup(context.Background(), localConfig(dir),
+		awsio.SetupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listTree lists the files below dir (the queue database's WAL files
+// aside, which SQLite makes on any open).
+func listTree(t *testing.T, dir string) string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(p, "queues.db-") {
+			names = append(names, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(names, " ")
 }

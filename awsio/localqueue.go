@@ -123,6 +123,17 @@ func (d *queueDB) configureQueue(ctx context.Context, name, dlq string, maxRecei
 	return nil
 }
 
+// queueExists reports whether the queue name exists.
+func (d *queueDB) queueExists(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM queues WHERE name = ?`, name).
+		Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("reading queue %s: %w", name, wrapLocal(err))
+	}
+	return n > 0, nil
+}
+
 // maxReceive is a queue's maxReceiveCount, 0 when it has no DLQ.
 func (d *queueDB) maxReceive(ctx context.Context, name string) (int, error) {
 	var dlq string

@@ -98,7 +98,8 @@ func (r *SetupResult) note(created bool, what string) {
 
 // Open connects to the backend cfg names. The local backend creates what
 // is missing (data folder, queue and DLQ with maxReceiveCount 5, bucket
-// folder); the AWS backend creates nothing (see Setup) and fails when the
+// folder) unless cfg.NoCreate, when it fails saying what is missing; the
+// AWS backend creates nothing (see Setup) and fails when the
 // queues do not exist.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	switch cfg.Backend {
