@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -19,7 +21,7 @@ type batchLog struct {
 	reportKey, kind, orgName, reportID, policyDomain string
 	batch, batches, records                          int
 	messages, dmarcPass, dmarcFail                   int64
-	rows                                             []logRow
+	rows                                             logRows
 }
 
 // logRow is one row of a `report batch` log line.
@@ -41,6 +43,34 @@ type logRow struct {
 	DMARC       string `json:"dmarc"`
 	Disposition string `json:"disposition"`
 	HeaderFrom  string `json:"headerFrom"`
+}
+
+// logRows are the rows of a `report batch` line. JSON logs carry them as
+// an array of objects with the CONTRACT.md names (MarshalJSON); text logs
+// as `{sourceIp=... hostname=... ...}` groups (MarshalText), which slog's
+// text handler prefers to Go's struct syntax.
+type logRows []logRow
+
+// MarshalJSON encodes the rows as a JSON array, [] when there are none.
+func (rs logRows) MarshalJSON() ([]byte, error) {
+	if rs == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]logRow(rs))
+}
+
+// MarshalText writes the rows as space-separated `{key=value ...}` groups.
+func (rs logRows) MarshalText() ([]byte, error) {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "{sourceIp=%s hostname=%s service=%s count=%d dmarc=%s "+
+			"disposition=%s headerFrom=%s}", r.SourceIP, r.Hostname, r.Service, r.Count,
+			r.DMARC, r.Disposition, r.HeaderFrom)
+	}
+	return []byte(b.String()), nil
 }
 
 // splitReport turns a report into its batches of at most size lines. An
@@ -87,7 +117,7 @@ const resultExt = ".ndjson.gz"
 // that only carries a report's fields (no record) is neither a record nor
 // a row.
 func (l *batchLog) summarize(lines []results.Line) {
-	l.rows = make([]logRow, 0, len(lines))
+	l.rows = make(logRows, 0, len(lines))
 	for i := range lines {
 		if !lines[i].IsRecord() {
 			continue

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -104,5 +106,35 @@ func TestEngineZeroRecordBatch(t *testing.T) {
 	stored, err := results.Decode(r.store.objs[key])
 	if err != nil || len(stored) != 1 || stored[0].IsRecord() {
 		t.Errorf("stored = %+v, %v; want one report line", stored, err)
+	}
+}
+
+// The rows of a batch line read as the CONTRACT names in both log formats.
+func TestBatchLogRowsFormats(t *testing.T) {
+	rows := logRows{{SourceIP: "192.0.2.1", Hostname: "mx.example.net", Service: "Example",
+		Count: 3, DMARC: "pass", Disposition: "none", HeaderFrom: "example.com"}}
+	l := &batchLog{reportKey: "k", kind: "aggregate", batch: 1, batches: 1, records: 1,
+		rows: rows}
+	o := results.Origin{TraceID: "t", CompanyID: "acme", CustomerID: "c1"}
+
+	var text strings.Builder
+	logBatch(slog.New(slog.NewTextHandler(&text, nil)), o, l)
+	if !strings.Contains(text.String(), "sourceIp=192.0.2.1") ||
+		!strings.Contains(text.String(), "headerFrom=example.com") ||
+		strings.Contains(text.String(), "SourceIP") {
+		t.Errorf("text line = %s", text.String())
+	}
+
+	var js strings.Builder
+	logBatch(slog.New(slog.NewJSONHandler(&js, nil)), o, l)
+	var m struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(js.String()), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Rows) != 1 || m.Rows[0]["sourceIp"] != "192.0.2.1" ||
+		m.Rows[0]["count"].(float64) != 3 || len(m.Rows[0]) != 7 {
+		t.Errorf("json rows = %v", m.Rows)
 	}
 }

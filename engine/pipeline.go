@@ -276,7 +276,11 @@ func (e *Engine) parse(ctx context.Context, j *job) ([]batch, error) {
 	}
 	data, err := e.cfg.Payloads.Decode(ctx, j.msg)
 	if err != nil {
-		return nil, fmt.Errorf("decoding the payload: %w", err)
+		err = fmt.Errorf("decoding the payload: %w", err)
+		if malformedPayload(err) {
+			return nil, &permanentError{err}
+		}
+		return nil, err
 	}
 	name := j.msg.Attributes[AttrFilename].Value
 	if name == "" {

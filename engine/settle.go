@@ -92,7 +92,7 @@ func (e *Engine) complete(ctx context.Context, j *job, log *slog.Logger) {
 	st := Status{TraceID: j.origin.TraceID, CompanyID: j.origin.CompanyID,
 		CustomerID: j.origin.CustomerID, State: StateProcessed, Reports: keys}
 	if partial != nil {
-		st.Error = partial.Error()
+		st.Error = errorText(partial)
 	}
 	if err := PutStatus(ctx, e.cfg.Store, st); err != nil {
 		e.fail(ctx, j, err, false, log)
@@ -147,7 +147,7 @@ func (e *Engine) fail(ctx context.Context, j *job, cause error, permanent bool,
 	}
 	e.cfg.Metrics.Messages.WithLabelValues(evFailed).Inc()
 	f := Failure{TraceID: j.origin.TraceID, CompanyID: j.origin.CompanyID,
-		CustomerID: j.origin.CustomerID, MessageID: j.msg.ID, Error: cause.Error(),
+		CustomerID: j.origin.CustomerID, MessageID: j.msg.ID, Error: errorText(cause),
 		ReceiveCount: j.msg.ReceiveCount, Permanent: permanent}
 	if err := PutFailure(ctx, e.cfg.Store, f); err != nil {
 		log.Warn("recording failure", "traceId", f.TraceID, "error", err)

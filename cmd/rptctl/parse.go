@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,11 +46,13 @@ func engineFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "visibility", Value: engine.DefaultVisibility,
 			EnvVars: envName("visibility"),
 			Usage:   "visibility timeout of received messages (a heartbeat extends it)"},
-		&cli.IntFlag{Name: "max-receive", Value: engine.DefaultMaxReceive,
-			EnvVars: envName("max-receive"),
-			Usage:   "the queue's maxReceiveCount: a failure on this receive is final"},
+		&cli.IntFlag{Name: "max-receive", EnvVars: envName("max-receive"),
+			Usage: "receives after which a failure is final (status failed); " +
+				"0: the queue's own maxReceiveCount (setup --max-receive), or " +
+				strconv.Itoa(engine.DefaultMaxReceive) + " when it has no redrive policy"},
 		&cli.BoolFlag{Name: "once", EnvVars: envName("once"),
-			Usage: "exit when the queue is empty and nothing is in flight"},
+			Usage: "exit when the queue is empty and nothing is in flight " +
+				"(serve: only the parser stops; the HTTP API serves until stopped)"},
 	}
 }
 
@@ -95,8 +98,9 @@ func readParseFlags(c *cli.Context) (parseOptions, error) {
 		return o, usagef("--batch-records %d: use 1 to 10000", o.BatchRecords)
 	case o.Visibility < time.Second || o.Visibility > 12*time.Hour:
 		return o, usagef("--visibility %v: use 1s to 12h (the SQS range)", o.Visibility)
-	case o.MaxReceive < 1:
-		return o, usagef("--max-receive %d: use 1 or more", o.MaxReceive)
+	case o.MaxReceive < 0:
+		return o, usagef("--max-receive %d: use 1 or more (0: the queue's own)",
+			o.MaxReceive)
 	}
 	return o, nil
 }
@@ -172,12 +176,23 @@ func newEngine(b *awsio.Backend, opts parseOptions, m *engine.Metrics,
 		Parsers:      opts.Parsers,
 		BatchRecords: opts.BatchRecords,
 		Visibility:   opts.Visibility,
-		MaxReceive:   opts.MaxReceive,
+		MaxReceive:   maxReceive(opts.MaxReceive, b.MaxReceive),
 		Once:         opts.Once,
 		Metrics:      m,
 		Logger:       log,
 	})
 	return eng, closeFn, nil
+}
+
+// maxReceive is the receive count at which a failure is final: the flag
+// when given, else the queue's maxReceiveCount, so that the status turns
+// `failed` exactly when the message moves to the DLQ. 0 (no redrive
+// policy either) lets the engine use its default.
+func maxReceive(flag, queue int) int {
+	if flag > 0 {
+		return flag
+	}
+	return queue
 }
 
 // listen serves h on addr until stop is called, which shuts the server
