@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -122,8 +123,8 @@ func readFilterFlags(c *cli.Context) filterOptions {
 // filter checks the shared flags and turns them into a results.Filter and
 // the look-back window; errors are usage errors.
 func (o filterOptions) filter(now time.Time) (results.Filter, time.Duration, error) {
-	if o.Company == "" {
-		return results.Filter{}, 0, usagef("--company is required")
+	if err := o.checkIDs(); err != nil {
+		return results.Filter{}, 0, err
 	}
 	from, to, err := results.Period(o.Since, o.From, o.To, now)
 	if err != nil {
@@ -134,15 +135,34 @@ func (o filterOptions) filter(now time.Time) (results.Filter, time.Duration, err
 		return results.Filter{}, 0, usagef("--lookback: %v", err)
 	}
 	f := results.Filter{
-		Company: o.Company, Customer: o.Customer, Domain: o.Domain, From: from, To: to,
+		Company: o.Company, Customer: o.Customer, From: from, To: to,
+		Domain: strings.ToLower(strings.TrimSuffix(strings.TrimSpace(o.Domain), ".")),
 	}
 	return f, lookback, nil
+}
+
+// checkIDs checks --company and --customer by the rule of the HTTP API
+// (CONTRACT.md section 2), so that "../etc" names no folder of the store.
+func (o filterOptions) checkIDs() error {
+	const rule = "1 to 64 characters of A-Z a-z 0-9 . _ -, not starting with '.'"
+	switch {
+	case o.Company == "":
+		return usagef("--company is required")
+	case !results.ValidID(o.Company):
+		return usagef("--company %q: use %s", o.Company, rule)
+	case o.Customer != "" && !results.ValidID(o.Customer):
+		return usagef("--customer %q: use %s", o.Customer, rule)
+	}
+	return nil
 }
 
 func sourcesCommand() *cli.Command {
 	flags := append(filterFlags(),
 		&cli.StringFlag{Name: "by", Value: "service", Usage: "service, hostname, ip or day"},
-		&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or csv"},
+		&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or csv " +
+			"(json: records without enrichment are grouped under the key " +
+			results.NoService + " or " + results.NoHostname + ", with service and " +
+			"hostname left out)"},
 	)
 	flags = append(flags, thresholdFlags()...)
 	return &cli.Command{
@@ -187,8 +207,8 @@ func closeBackend(b *awsio.Backend, e *env) {
 // check validates the flags that need no clock or store, so that usage
 // errors come before the backend is opened.
 func (o sourcesOptions) check() error {
-	if o.Company == "" {
-		return usagef("--company is required")
+	if err := o.checkIDs(); err != nil {
+		return err
 	}
 	if _, err := results.ParseGrouping(o.By); err != nil {
 		return usagef("--by: %v", err)

@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,24 @@ func TestDatasetKeepsEmptyReportsApart(t *testing.T) {
 	byDay := d.Sources(ByDay, nil, FlagOptions{})
 	if r := findRow(t, byDay, "2024-03-03"); r.Reports != 2 {
 		t.Errorf("day row %+v: want 2 reports", r)
+	}
+}
+
+func TestFilterValidateIDs(t *testing.T) {
+	tests := []struct {
+		f  Filter
+		ok bool
+	}{
+		{Filter{Company: "acme", Customer: "shop-1.eu_x"}, true},
+		{Filter{}, false},
+		{Filter{Company: "../etc"}, false},
+		{Filter{Company: ".acme"}, false},
+		{Filter{Company: "acme", Customer: "a/b"}, false},
+		{Filter{Company: strings.Repeat("a", 65)}, false},
+	}
+	for _, tt := range tests {
+		if err := tt.f.Validate(); (err == nil) != tt.ok {
+			t.Errorf("Validate(%+v) = %v, want ok %v", tt.f, err, tt.ok)
+		}
 	}
 }

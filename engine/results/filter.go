@@ -29,10 +29,36 @@ type Filter struct {
 // ErrNoCompany is returned for a filter without a company.
 var ErrNoCompany = errors.New("a company is required")
 
-// Validate checks that the filter names a company and a sane period.
+// ValidID reports whether s is a valid companyId or customerId, by the
+// rule of the HTTP API (CONTRACT.md section 2): 1 to 64 characters of
+// A-Z a-z 0-9 . _ -, not starting with a dot. Only such IDs are stored,
+// and only they are safe as a segment of an object key or a local path.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks that the filter names a valid company (and customer,
+// when set) and a sane period.
 func (f Filter) Validate() error {
 	if f.Company == "" {
 		return ErrNoCompany
+	}
+	if !ValidID(f.Company) {
+		return fmt.Errorf("company %q is not a valid company ID", f.Company)
+	}
+	if f.Customer != "" && !ValidID(f.Customer) {
+		return fmt.Errorf("customer %q is not a valid customer ID", f.Customer)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return fmt.Errorf("period from %s to %s is empty",
