@@ -342,6 +342,10 @@ func (q *awsQueue) Peek(ctx context.Context, limit int) (out []Message, err erro
 			}
 			seen[m.ID] = true
 			m.ReceiveCount--
+			if m.ReceiveCount <= 0 {
+				// This listing's receive was its first.
+				m.ReceiveCount, m.FirstReceived = 0, time.Time{}
+			}
 			m.ReceiptHandle = ""
 			out = append(out, m)
 			fresh++

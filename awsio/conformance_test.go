@@ -349,6 +349,14 @@ func testPeek(t *testing.T, open factory) {
 	if len(msgs) != 3 {
 		t.Fatalf("Peek: %d messages, want 3", len(msgs))
 	}
+	// Never received: no receive and no first receive, also on SQS,
+	// where Peek's own receive is left out.
+	for _, m := range msgs {
+		if m.ReceiveCount != 0 || !m.FirstReceived.IsZero() {
+			t.Errorf("peeked %s: receive count %d, first received %v; want none",
+				m.ID, m.ReceiveCount, m.FirstReceived)
+		}
+	}
 	// Peeked messages stay in the queue, visible.
 	s, err := b.DLQ.Stats(ctxT(t))
 	if err != nil {
