@@ -166,10 +166,16 @@ func badRequest(code, format string, args ...any) *apiError {
 func (s *Ingest) readSubmission(r *http.Request, g grant) (submission, *apiError) {
 	var sub submission
 	var apiErr *apiError
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "multipart/form-data" {
+	ct := r.Header.Get("Content-Type")
+	mt, _, perr := mime.ParseMediaType(ct)
+	switch {
+	case mt == "multipart/form-data":
 		sub, apiErr = s.readMultipart(r, g)
-	} else {
+	case strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "multipart/"):
+		// Read as a raw body it would fail on the ids, which misleads.
+		return sub, badRequest("invalid_multipart", "Content-Type %q: send "+
+			"multipart/form-data with a boundary, or the raw attachment (%v)", ct, perr)
+	default:
 		sub, apiErr = s.readRaw(r, g)
 	}
 	if apiErr != nil {
@@ -222,20 +228,28 @@ func (s *Ingest) readMultipart(r *http.Request, g grant) (submission, *apiError)
 	var sub submission
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return sub, badRequest("invalid_form", "reading multipart form: %v", err)
+		return sub, badRequest("invalid_multipart", "reading multipart form: %v", err)
 	}
-	haveFile := false
-	for {
+	haveFile, parts := false, 0
+	for ; ; parts++ {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return sub, readError(err, s.cfg.MaxUpload)
+			return sub, multipartError(err, s.cfg.MaxUpload)
 		}
 		if e := s.readPart(p, &sub, &haveFile); e != nil {
 			return sub, e
 		}
+	}
+	if parts == 0 {
+		return sub, badRequest("invalid_multipart",
+			"the multipart body has no parts: is its boundary the one Content-Type names?")
+	}
+	headerFallback(&sub, r.Header)
+	if e := missingFields(sub); e != nil {
+		return sub, e
 	}
 	if e := checkFields(sub, g); e != nil {
 		return sub, e
@@ -244,6 +258,48 @@ func (s *Ingest) readMultipart(r *http.Request, g grant) (submission, *apiError)
 		return sub, badRequest("missing_file", "the form has no file part named \"file\"")
 	}
 	return sub, nil
+}
+
+// headerFallback fills the ids a form lacks from the headers of the
+// raw-body form, which some clients send beside a multipart body.
+func headerFallback(sub *submission, h http.Header) {
+	for _, f := range []struct {
+		v      *string
+		header string
+	}{
+		{&sub.traceID, "X-Trace-Id"},
+		{&sub.companyID, "X-Company-Id"},
+		{&sub.customerID, "X-Customer-Id"},
+	} {
+		if *f.v == "" {
+			*f.v = strings.TrimSpace(h.Get(f.header))
+		}
+	}
+}
+
+// missingFields says which required form field a multipart request
+// lacks, rather than calling an absent companyId malformed.
+func missingFields(sub submission) *apiError {
+	switch {
+	case sub.companyID == "":
+		return badRequest("invalid_company_id",
+			"companyId is missing: the form has no field companyId (nor header X-Company-Id)")
+	case sub.customerID == "":
+		return badRequest("invalid_customer_id",
+			"customerId is missing: the form has no field customerId "+
+				"(nor header X-Customer-Id)")
+	}
+	return nil
+}
+
+// multipartError maps an error reading the next part: 413 when over the
+// limit, else a malformed form.
+func multipartError(err error, limit int64) *apiError {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(limit)
+	}
+	return badRequest("invalid_multipart", "reading multipart form: %v", err)
 }
 
 // readPart reads one part of the multipart form into sub.

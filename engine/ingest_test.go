@@ -358,7 +358,7 @@ func TestHealthAndReady(t *testing.T) {
 		t.Errorf("readyz with queue down = %d", c)
 	}
 	r.q.statsErr = nil
-	r.store.headErr = awsio.ErrUnavailable
+	r.store.fail = func(string) error { return awsio.ErrUnavailable }
 	if c := get("/readyz"); c != 503 {
 		t.Errorf("readyz with store down = %d", c)
 	}

@@ -56,7 +56,7 @@ func (s *Ingest) Handler(opts HandlerOptions) http.Handler {
 	if opts.Pprof {
 		AddPprof(mux)
 	}
-	return mux
+	return jsonFallback(mux)
 }
 
 // AddPprof adds the net/http/pprof handlers under /debug/pprof/ to mux.
@@ -175,11 +175,81 @@ func (s *Ingest) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, s.unavailable("probing the queue", err))
 		return
 	}
-	if _, err := s.cfg.Store.Head(ctx, "status/.readyz"); err != nil && !isNotFound(err) {
+	if err := probeStore(ctx, s.cfg.Store); err != nil {
 		writeAPIError(w, s.unavailable("probing the store", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// readyKey is the probe object of /readyz, beside the status objects the
+// server writes.
+const readyKey = results.StatusPrefix + ".readyz"
+
+// probeStore writes and reads back a probe object: a Head that answers
+// "not found" says nothing of whether the server can write statuses and
+// payloads (a bucket folder replaced by a file answers so).
+func probeStore(ctx context.Context, st Store) error {
+	want := []byte(time.Now().UTC().Format(time.RFC3339Nano))
+	if err := st.Put(ctx, readyKey, want); err != nil {
+		return fmt.Errorf("writing the probe object: %w", err)
+	}
+	got, err := st.Get(ctx, readyKey)
+	if err != nil {
+		return fmt.Errorf("reading the probe object: %w", err)
+	}
+	if string(got) != string(want) {
+		return fmt.Errorf("the probe object read back %d bytes, not the %d written",
+			len(got), len(want))
+	}
+	return nil
+}
+
+// jsonFallback answers what mux has no route for (404) or no route with
+// that method for (405, keeping its Allow header) in the error JSON of
+// CONTRACT.md section 2, instead of net/http's plain text.
+func jsonFallback(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(&errorWriter{ResponseWriter: w, r: r}, r)
+	})
+}
+
+// errorWriter turns the status net/http's fallback handlers write into a
+// JSON error and drops their text.
+type errorWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	written bool
+}
+
+func (e *errorWriter) WriteHeader(code int) {
+	if e.written {
+		return
+	}
+	e.written = true
+	switch code {
+	case http.StatusMethodNotAllowed:
+		writeError(e.ResponseWriter, code, "method_not_allowed",
+			fmt.Sprintf("%s is not allowed on %s (allowed: %s)", e.r.Method, e.r.URL.Path,
+				e.Header().Get("Allow")))
+	case http.StatusNotFound:
+		writeError(e.ResponseWriter, code, "not_found",
+			fmt.Sprintf("no such endpoint %s %s", e.r.Method, e.r.URL.Path))
+	default:
+		e.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (e *errorWriter) Write(p []byte) (int, error) {
+	if !e.written {
+		e.WriteHeader(http.StatusOK)
+	}
+	return len(p), nil // the fallback's own text is replaced
 }
 
 // NewHTTPServer returns an http.Server for h with rptctl's timeouts and
