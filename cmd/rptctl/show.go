@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -90,10 +91,13 @@ func runShow(ctx context.Context, opts showOptions, deps showDeps) error {
 		return usagef("show needs at least one PATH (a file, a folder or a glob)")
 	}
 
-	files, failed := showPaths(opts.Paths, deps.Err)
+	files, failed := showPaths(ctx, opts.Paths, deps.Err)
 	shown := []*shownReport{}
 	for _, file := range files {
-		rs, ok := parseFile(file, deps.Err)
+		if ctx.Err() != nil {
+			break
+		}
+		rs, ok := parseFile(ctx, file, deps.Err)
 		failed = failed || !ok
 		for _, r := range rs {
 			if deps.Enricher != nil {
@@ -101,6 +105,11 @@ func runShow(ctx context.Context, opts showOptions, deps showDeps) error {
 			}
 			shown = append(shown, &shownReport{file: file, Report: r})
 		}
+	}
+
+	// Interrupted (Ctrl-C, SIGTERM): stop without printing a part.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("reading report files: %w", err)
 	}
 
 	if opts.Format == "json" {
@@ -129,7 +138,8 @@ type shownReport struct {
 
 // showPaths turns the arguments into the files to read, in order,
 // reporting on w the ones that name nothing.
-func showPaths(paths []string, w io.Writer) (files []string, failed bool) {
+func showPaths(ctx context.Context, paths []string, w io.Writer) (files []string,
+	failed bool) {
 	for _, p := range paths {
 		matches := []string{p}
 		if strings.ContainsAny(p, "*?[") {
@@ -142,7 +152,7 @@ func showPaths(paths []string, w io.Writer) (files []string, failed bool) {
 			matches = m
 		}
 		for _, m := range matches {
-			found, err := filesUnder(m)
+			found, err := filesUnder(ctx, m)
 			if err != nil {
 				fmt.Fprintf(w, "rptctl: %v\n", err)
 				failed = true
@@ -153,19 +163,27 @@ func showPaths(paths []string, w io.Writer) (files []string, failed bool) {
 	return files, failed
 }
 
-// filesUnder returns path itself, or every regular file below a folder in
-// lexical order.
-func filesUnder(path string) ([]string, error) {
+// filesUnder returns path itself when it is a regular file, or every
+// regular file below a folder in lexical order. A named pipe, device or
+// socket is an error: reading one could wait forever or never end.
+func filesUnder(ctx context.Context, path string) ([]string, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
 	}
-	if !info.IsDir() {
+	switch {
+	case info.Mode().IsRegular():
 		return []string{path}, nil
+	case !info.IsDir():
+		return nil, fmt.Errorf("%s is %s, not a regular file: show reads only files",
+			path, fileKind(info.Mode()))
 	}
 	var files []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if d.Type().IsRegular() {
@@ -180,9 +198,22 @@ func filesUnder(path string) ([]string, error) {
 	return files, nil
 }
 
+// fileKind names what a non-regular file is, for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a file"
+}
+
 // parseFile reads and parses one file, reporting its failures on w.
-func parseFile(file string, w io.Writer) ([]*reports.Report, bool) {
-	data, err := readCapped(file)
+func parseFile(ctx context.Context, file string, w io.Writer) ([]*reports.Report, bool) {
+	data, err := readCapped(ctx, file)
 	if err != nil {
 		fmt.Fprintf(w, "rptctl: %v\n", err)
 		return nil, false
@@ -201,19 +232,50 @@ func parseFile(file string, w io.Writer) ([]*reports.Report, bool) {
 	return rs, false
 }
 
-// readCapped reads a file of at most maxShowFile bytes.
-func readCapped(file string) ([]byte, error) {
-	f, err := os.Open(file)
+// readCapped reads a regular file of at most maxShowFile bytes, checking
+// ctx between chunks so that Ctrl-C stops a long read.
+func readCapped(ctx context.Context, file string) ([]byte, error) {
+	// O_NONBLOCK: should the path have become a named pipe since it was
+	// listed, opening it must not wait for a writer; the check below
+	// then refuses it.
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", file, errors.Unwrap(err))
 	}
 	defer f.Close() //nolint:errcheck // read-only
-	data, err := io.ReadAll(io.LimitReader(f, maxShowFile+1))
+	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a regular file: show reads only files",
+			file, fileKind(info.Mode()))
+	}
+	if info.Size() > maxShowFile {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d MiB show reads: not a report",
+			file, info.Size(), maxShowFile>>20)
+	}
+	data := make([]byte, 0, info.Size()+1)
+	r := io.LimitReader(f, maxShowFile+1)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		n, err := r.Read(data[len(data):min(cap(data), len(data)+1<<20)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // the file grew: make room
+		}
+	}
 	if len(data) > maxShowFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes: not a report", file, maxShowFile)
+		return nil, fmt.Errorf("%s grew over %d MiB while read: not a report", file,
+			maxShowFile>>20)
 	}
 	return data, nil
 }
