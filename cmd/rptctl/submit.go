@@ -112,6 +112,7 @@ type submitResult struct {
 	State    string `json:"state"`
 	Error    string `json:"error,omitempty"`
 	failed   bool
+	stopped  bool // the wait was interrupted; State is the last one seen
 }
 
 // runSubmit sends every file of opts.Paths and prints one row a file. It
@@ -145,7 +146,28 @@ func runSubmit(ctx context.Context, opts submitOptions, deps submitDeps) error {
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return printInterrupted(out, res)
+	}
 	return printSubmit(out, deps.Err, res)
+}
+
+// printInterrupted prints the rows known when the user interrupted the
+// command (so the trace ids of what was queued are not lost) and returns
+// the one line that says so (exit 1).
+func printInterrupted(out output, res []submitResult) error {
+	waiting := 0
+	for i := range res {
+		if res[i].stopped {
+			waiting++
+			res[i].Error = ""
+		}
+	}
+	if err := printSubmit(out, io.Discard, res); err != nil && !errors.Is(err, errSilent) {
+		return err
+	}
+	return fmt.Errorf("interrupted: %d of %d files were still waiting to be processed "+
+		"(see their traceId above)", waiting, len(res))
 }
 
 func printSubmit(out output, errw io.Writer, res []submitResult) error {
@@ -242,6 +264,13 @@ func submitOne(ctx context.Context, opts submitOptions, c *http.Client,
 		return r
 	}
 	st, err := waitStatus(ctx, opts, c, acc.TraceID)
+	if ctx.Err() != nil {
+		r.stopped, r.failed = true, true
+		if st.State != "" {
+			r.State = st.State
+		}
+		return r
+	}
 	if err != nil {
 		r.State, r.Error, r.failed = "unknown", err.Error(), true
 		return r

@@ -175,3 +175,46 @@ func TestRunSubmit(t *testing.T) {
 		t.Errorf("stderr = %q", errb.String())
 	}
 }
+
+// An interrupted --wait says so in one line, not "still queued after
+// 10m0s", and still prints the trace ids it got.
+func TestRunSubmitInterrupted(t *testing.T) {
+	polled := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusAccepted)
+			json.NewEncoder(w).Encode(map[string]any{"traceId": "t1", "delivery": "inline"})
+			return
+		}
+		select {
+		case polled <- struct{}{}:
+		default:
+		}
+		json.NewEncoder(w).Encode(map[string]any{"traceId": "t1", "state": "queued"})
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "r.xml")
+	if err := os.WriteFile(file, []byte("<x/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-polled
+		cancel()
+	}()
+	var out, errb bytes.Buffer
+	opts := submitOptions{Server: srv.URL, Company: "acme", Customer: "c", Parallel: 1,
+		Wait: true, WaitTimeout: 600e9, Format: "csv", Paths: []string{file}}
+	err := runSubmit(ctx, opts, submitDeps{Client: srv.Client(), Out: &out, Err: &errb})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") ||
+		strings.Contains(err.Error(), "after") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v, want one line saying it was interrupted", err)
+	}
+	if errb.Len() != 0 {
+		t.Errorf("stderr = %q, want nothing beside the error", errb.String())
+	}
+	if !strings.Contains(out.String(), "t1,inline,queued") {
+		t.Errorf("out = %q, want the queued row", out.String())
+	}
+}
