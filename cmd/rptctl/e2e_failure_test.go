@@ -303,3 +303,35 @@ func testPointerInterop(t *testing.T, s *system) {
 	}
 	checkPoison(t, b, submitRow{TraceID: "poison", State: "failed"})
 }
+
+// TestE2EMaxReceiveFromQueue: with `setup --max-receive 2` and no
+// --max-receive on serve, the status of a message whose results cannot be
+// stored turns `failed` on its second receive, when it moves to the DLQ,
+// so that `submit --wait` ends.
+func TestE2EMaxReceiveFromQueue(t *testing.T) {
+	root := corpusRoot(t)
+	s := localSystem(t)
+	if _, errOut, code := s.run(t, "setup", "--max-receive", "2"); code != 0 {
+		t.Fatalf("setup: exit %d: %s", code, errOut)
+	}
+	results := filepath.Join(s.cfg.DataDir, s.cfg.Bucket, "results")
+	if err := os.MkdirAll(results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(results, "company=ro"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServe(t, s, "--visibility", "1s")
+	defer srv.stop()
+
+	file := filepath.Join(root, "cases", "b21-aggregate-midnight-utc.xml")
+	row := submitFiles(t, s, srv.url, "ro", []string{file}, "--wait")[file]
+	if row.State != "failed" {
+		t.Errorf("submit --wait: %+v, want failed", row)
+	}
+	b := s.backend(t)
+	f, err := engine.GetFailure(context.Background(), b.Store, row.TraceID)
+	if err != nil || f.ReceiveCount != 2 || f.Permanent {
+		t.Errorf("failure record %+v, %v; want 2 receives, not permanent", f, err)
+	}
+}
