@@ -97,16 +97,23 @@ type dlqEntry struct {
 // failureRecord is the part of failures/<traceId>.json that `dlq list`
 // shows (written by the engine).
 type failureRecord struct {
-	Error     string    `json:"error"`
-	Permanent bool      `json:"permanent"`
-	FailedAt  time.Time `json:"failedAt"`
+	Error        string    `json:"error"`
+	ReceiveCount int       `json:"receiveCount"`
+	Permanent    bool      `json:"permanent"`
+	FailedAt     time.Time `json:"failedAt"`
 }
 
 func dlqListCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "list",
 		Usage: "the messages in the DLQ, with the last error recorded for each",
-		Description: "Listing leaves the messages in the DLQ and does not count as tries.\n" +
+		Description: "receives is how often the work queue handed the message out, and\n" +
+			"firstReceived the first time; failedAt is when the parser last recorded\n" +
+			"a failure for it. A message the parser moved to the DLQ itself (bytes\n" +
+			"that can never parse) is a new message there: its counts come from the\n" +
+			"copy's attributes or the failure record, and firstReceived is empty\n" +
+			"when neither has it.\n" +
+			"Listing leaves the messages in the DLQ and does not count as tries.\n" +
 			"Locally the DLQ is read in place. On aws, where SQS can only read a\n" +
 			"message by receiving it, each message is received (hidden for a moment)\n" +
 			"and made visible again at once; this adds one to its receive count in\n" +
@@ -194,6 +201,13 @@ func dlqEntryOf(ctx context.Context, st awsio.Store, m awsio.Message) (dlqEntry,
 			}
 		}
 	}
+	// A copy the parser sent to the DLQ was never received there: the
+	// work queue's counts ride along as attributes (when the parser set
+	// them), else the failure record has the count.
+	if e.ReceiveCount == 0 {
+		n, first := awsio.DeadLetterCounts(m)
+		e.ReceiveCount, e.FirstReceived = n, timeOrNil(first)
+	}
 	if e.TraceID == "" {
 		return e, nil // not one of ours: no failure record to look up
 	}
@@ -207,6 +221,9 @@ func dlqEntryOf(ctx context.Context, st awsio.Store, m awsio.Message) (dlqEntry,
 		return e, nil
 	}
 	e.Error, e.Permanent, e.FailedAt = f.Error, f.Permanent, timeOrNil(f.FailedAt)
+	if e.ReceiveCount == 0 {
+		e.ReceiveCount = f.ReceiveCount
+	}
 	return e, nil
 }
 
@@ -232,18 +249,22 @@ func timeOrNil(t time.Time) *time.Time {
 
 func dlqTable(entries []dlqEntry) ([]string, [][]string) {
 	header := []string{"traceId", "companyId", "customerId", "receives", "firstReceived",
-		"size", "delivery", "error"}
+		"failedAt", "size", "delivery", "error"}
 	rows := make([][]string, 0, len(entries))
 	for _, e := range entries {
-		first := ""
-		if e.FirstReceived != nil {
-			first = e.FirstReceived.Format(time.RFC3339)
-		}
 		rows = append(rows, []string{e.TraceID, e.CompanyID, e.CustomerID,
-			strconv.Itoa(e.ReceiveCount), first, strconv.Itoa(e.Size), e.Delivery,
-			oneLine(e.Error, 72)})
+			strconv.Itoa(e.ReceiveCount), cellTime(e.FirstReceived), cellTime(e.FailedAt),
+			strconv.Itoa(e.Size), e.Delivery, oneLine(e.Error, 60)})
 	}
 	return header, rows
+}
+
+// cellTime is a table cell of a time to the second, empty when unknown.
+func cellTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.RFC3339)
 }
 
 // oneLine keeps a table cell on one line and at most n runes; the JSON
@@ -455,7 +476,7 @@ func (r *redriver) run(ctx context.Context) (err error) {
 
 // move sends m to the queue and only then deletes it from the DLQ.
 func (r *redriver) move(ctx context.Context, m awsio.Message) error {
-	id, err := r.deps.Queue.Send(ctx, m.Body, m.Attributes)
+	id, err := r.deps.Queue.Send(ctx, m.Body, awsio.WithoutDeadLetter(m.Attributes))
 	if err != nil {
 		r.held = append(r.held, m)
 		return fmt.Errorf("sending %s back to the queue (it stays in the DLQ): %w",

@@ -148,6 +148,94 @@ func TestDLQList(t *testing.T) {
 	})
 }
 
+// TestDLQListParserMoved: a message the parser moved to the DLQ itself is
+// a new message there, never received; its receives and times come from
+// the copy's dead-letter attributes or the failure record. Redrive sends
+// it back without those attributes.
+func TestDLQListParserMoved(t *testing.T) {
+	forEachBackend(t, awsio.SetupOptions{}, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		first := time.Date(2026, 12, 3, 9, 15, 2, 0, time.UTC)
+		worked := awsio.Message{Body: "eA==", ReceiveCount: 4, FirstReceived: first,
+			Attributes: testAttrs("with-attrs")}
+		// As the engine moves a permanent failure: a copy, then a record.
+		sends := []struct {
+			trace string
+			attrs map[string]awsio.Attribute
+		}{
+			{"with-attrs", awsio.DeadLetterAttributes(worked, 0)},
+			{"record-only", testAttrs("record-only")},
+		}
+		for _, sd := range sends {
+			if _, err := b.DLQ.Send(ctx, "eA==", sd.attrs); err != nil {
+				t.Fatal(err)
+			}
+			err := engine.PutFailure(ctx, b.Store, engine.Failure{TraceID: sd.trace,
+				CompanyID: "acme", CustomerID: "shop", Error: "parsing report: not XML",
+				ReceiveCount: 2, Permanent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		var out bytes.Buffer
+		err := runDLQList(ctx, dlqListOptions{Limit: 10, Format: "json"},
+			dlqDepsOf(b, &out, &bytes.Buffer{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries []dlqEntry
+		if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+			t.Fatalf("%v in %s", err, out.String())
+		}
+		got := make(map[string]dlqEntry)
+		for _, e := range entries {
+			got[e.TraceID] = e
+		}
+		tests := []struct {
+			trace    string
+			receives int
+			first    *time.Time
+		}{
+			{"with-attrs", 4, &first},
+			{"record-only", 2, nil},
+		}
+		for _, tt := range tests {
+			e, ok := got[tt.trace]
+			if !ok {
+				t.Fatalf("%s not listed: %s", tt.trace, out.String())
+			}
+			if e.ReceiveCount != tt.receives || !equalTime(e.FirstReceived, tt.first) ||
+				e.FailedAt == nil || !e.Permanent {
+				t.Errorf("%s: receives %d, first received %v, failed at %v; want %d, %v "+
+					"and a failure time", tt.trace, e.ReceiveCount, e.FirstReceived,
+					e.FailedAt, tt.receives, tt.first)
+			}
+		}
+
+		// Redrive: back on the work queue the attributes would be stale.
+		opts := dlqRedriveOptions{TraceIDs: []string{"with-attrs"}, Format: "json"}
+		if err := runDLQRedrive(ctx, opts, dlqDepsOf(b, &out, &bytes.Buffer{})); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := b.Queue.Receive(ctx, awsio.ReceiveOptions{Max: 1, Wait: b.wait})
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("receiving the redriven message: %d, %v", len(msgs), err)
+		}
+		if n, _ := awsio.DeadLetterCounts(msgs[0]); n != 0 {
+			t.Errorf("redriven message kept the dead-letter attributes: %v",
+				msgs[0].Attributes)
+		}
+	})
+}
+
+func equalTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
 func TestDLQRedrive(t *testing.T) {
 	traces := []string{"r-1", "r-2", "r-3", "r-4", "r-5"}
 	tests := []struct {

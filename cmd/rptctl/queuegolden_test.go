@@ -44,6 +44,9 @@ func TestDLQListGolden(t *testing.T) {
 				"backend unavailable: connection refused"},
 		{TraceID: "", CompanyID: "", CustomerID: "", ReceiveCount: 2, Size: 12,
 			Delivery: "inline"},
+		{TraceID: "c41d9e", CompanyID: "acme", CustomerID: "shop", ReceiveCount: 1,
+			FailedAt: &first, Size: 88, Delivery: "inline",
+			Error: "parsing report: not a DMARC, TLS-RPT or ARF report", Permanent: true},
 	}
 	var out bytes.Buffer
 	if err := (output{w: &out, format: "table"}).Rows(dlqTable(entries)); err != nil {
