@@ -23,7 +23,11 @@ const (
 	maxReceiveBatch     = 10
 	maxVisibility       = 12 * time.Hour
 	maxWait             = 20 * time.Second
-	defaultVisibility   = 30 * time.Second
+	// DefaultVisibility is the visibility timeout a queue gets when Open
+	// or Setup creates it: the parser's own default, which it passes on
+	// every receive anyway; the queue's default only serves other
+	// consumers.
+	DefaultVisibility = time.Minute
 	// DefaultMaxReceive is the maxReceiveCount a queue gets when Open
 	// creates it.
 	DefaultMaxReceive = 5

@@ -60,7 +60,7 @@ func (b *Backend) Close() error {
 // SetupOptions are the settings `rptctl setup` applies.
 type SetupOptions struct {
 	MaxReceive int           // receives before a message moves to the DLQ; 0: 5
-	Visibility time.Duration // the queue's default visibility timeout; 0: 30 s
+	Visibility time.Duration // the queue's default visibility timeout; 0: DefaultVisibility
 	// PayloadExpiry is the age at which offloaded payloads expire
 	// (rounded up to whole days on AWS); 0: DefaultPayloadExpiry.
 	PayloadExpiry time.Duration
@@ -71,7 +71,7 @@ func (o SetupOptions) withDefaults() SetupOptions {
 		o.MaxReceive = DefaultMaxReceive
 	}
 	if o.Visibility <= 0 {
-		o.Visibility = defaultVisibility
+		o.Visibility = DefaultVisibility
 	}
 	if o.PayloadExpiry <= 0 {
 		o.PayloadExpiry = DefaultPayloadExpiry

@@ -36,8 +36,10 @@ func setupCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "max-receive", Value: awsio.DefaultMaxReceive,
 				Usage: "receives before a message moves to the DLQ (1 to 1000)"},
-			&cli.DurationFlag{Name: "visibility", Value: 30 * time.Second,
-				Usage: "the queue's default visibility timeout (0s to 12h)"},
+			&cli.DurationFlag{Name: "visibility", Value: awsio.DefaultVisibility,
+				Usage: "the queue's default visibility timeout (1s to 12h); parse and " +
+					"serve pass their own --visibility on every receive, so it only " +
+					"serves other consumers"},
 			&cli.DurationFlag{Name: "payload-expiry", Value: awsio.DefaultPayloadExpiry,
 				Usage: "age at which offloaded payloads expire (whole days on aws)"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},

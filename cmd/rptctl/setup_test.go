@@ -9,11 +9,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/rptctl/rptctl/awsio"
 	"github.com/rptctl/rptctl/awsio/awstest"
+	"github.com/rptctl/rptctl/engine"
 )
 
-var defaultSetup = setupOptions{MaxReceive: 5, Visibility: 30 * time.Second,
+// TestSetupVisibilityDefault: setup gives the queue the visibility the
+// parser receives with, so a consumer without its own sees the same.
+func TestSetupVisibilityDefault(t *testing.T) {
+	for _, f := range setupCommand().Flags {
+		d, ok := f.(*cli.DurationFlag)
+		if !ok || d.Name != "visibility" {
+			continue
+		}
+		if d.Value != engine.DefaultVisibility {
+			t.Errorf("setup --visibility defaults to %v, parse --visibility to %v",
+				d.Value, engine.DefaultVisibility)
+		}
+		if !strings.Contains(d.Usage, "parse and serve pass their own") {
+			t.Errorf("usage %q does not say parse and serve pass their own", d.Usage)
+		}
+		return
+	}
+	t.Fatal("setup has no --visibility flag")
+}
+
+var defaultSetup = setupOptions{MaxReceive: 5, Visibility: time.Minute,
 	PayloadExpiry: awsio.DefaultPayloadExpiry, Format: "table"}
 
 func TestSetupLocal(t *testing.T) {
