@@ -21,12 +21,12 @@ var _ screen = (*failuresScreen)(nil)
 func newFailuresScreen() *failuresScreen {
 	cols := []column{
 		{title: "arrived", width: 10},
-		{title: "reporter", width: 14, hideBelow: 100},
-		{title: "domain", width: 18},
-		{title: "source ip", width: 15},
-		{title: "service", width: 14, hideBelow: 110},
+		{title: "reporter", max: 24, hideBelow: 100},
+		{title: "domain", max: 30},
+		{title: "source ip", max: 39},
+		{title: "service", max: 24, hideBelow: 110},
 		{title: "failure", width: 8},
-		{title: "mail from"},
+		{title: "mail from", fill: true},
 	}
 	return &failuresScreen{t: newTable(cols), version: -1}
 }

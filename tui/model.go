@@ -329,8 +329,8 @@ func (m *Model) View() string {
 	case m.showHelp:
 		body = m.help.FullHelpView(m.e.keys.FullHelp()) + "\n\n" +
 			m.e.styles.Muted.Render(ansi.Wrap(m.flagsText(), m.width, " "))
-	case m.loadErr != nil && len(m.e.data.Aggregate)+len(m.e.data.TLS)+
-		len(m.e.data.Failures) == 0:
+	case m.loadErr != nil && len(m.e.data.Aggregate)+len(m.e.data.Empty)+
+		len(m.e.data.TLS)+len(m.e.data.Failures) == 0:
 		text := ansi.Wrap("Could not read the results: "+m.loadErr.Error(), m.width, " /")
 		body = m.e.styles.Error.Render(text) + "\n\n" +
 			m.e.styles.Muted.Render("Press r to try again, q to quit.")

@@ -30,13 +30,13 @@ const detailLines = 6
 func newRecordsScreen(scope results.Scope, label string) *recordsScreen {
 	cols := []column{
 		{title: "day", width: 10},
-		{title: "reporter", width: 16, hideBelow: 100},
-		{title: "ip", width: 15, hideBelow: 120},
+		{title: "reporter", max: 24, hideBelow: 100},
+		{title: "ip", max: 39, hideBelow: 120},
 		{title: "count", width: 7, right: true},
 		{title: "dmarc", width: 5},
 		{title: "dkim/spf", width: 9},
 		{title: "disposition", width: 11},
-		{title: "header from"},
+		{title: "header from", fill: true},
 	}
 	return &recordsScreen{scope: scope, label: label, t: newTable(cols), version: -1}
 }

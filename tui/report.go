@@ -23,7 +23,13 @@ type reportScreen struct {
 	loaded bool
 	vp     viewport.Model
 	width  int // the width the content was laid out for
+	// pending holds the keys pressed while the report was being read;
+	// they scroll it once it is laid out, rather than being lost.
+	pending []tea.KeyMsg
 }
+
+// maxPending bounds the keys kept while a report is read.
+const maxPending = 64
 
 var _ screen = (*reportScreen)(nil)
 
@@ -66,6 +72,12 @@ func (s *reportScreen) crumb() string { return s.label }
 func (s *reportScreen) list(*env) *table { return nil }
 
 func (s *reportScreen) update(_ *env, msg tea.Msg) (screen, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && (!s.loaded || s.width == 0) {
+		if len(s.pending) < maxPending {
+			s.pending = append(s.pending, k)
+		}
+		return nil, nil
+	}
 	var cmd tea.Cmd
 	s.vp, cmd = s.vp.Update(msg)
 	return nil, cmd
@@ -83,6 +95,10 @@ func (s *reportScreen) view(e *env, width, height int) string {
 	if s.width != width {
 		s.width = width
 		s.vp.SetContent(ansi.Wrap(reportText(s.lines), width, " ,"))
+		for _, k := range s.pending {
+			s.vp, _ = s.vp.Update(k) // a key scrolls; it starts nothing
+		}
+		s.pending = nil
 	}
 	return s.vp.View()
 }
@@ -90,7 +106,7 @@ func (s *reportScreen) view(e *env, width, height int) string {
 func (s *reportScreen) export(_ *env) exportData {
 	var rows [][]string
 	for i := range s.lines {
-		if s.lines[i].Kind == reports.KindAggregate {
+		if s.lines[i].Kind == reports.KindAggregate && s.lines[i].IsRecord() {
 			rows = append(rows, recordCells(&s.lines[i]))
 		}
 	}
@@ -133,10 +149,15 @@ func reportText(lines []results.Line) string {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func aggregateText(b *strings.Builder, lines []results.Line) {
+func aggregateText(b *strings.Builder, all []results.Line) {
+	// A report without records is stored as one line of its fields.
+	var lines []results.Line
 	var total int64
-	for i := range lines {
-		total += lines[i].Count
+	for i := range all {
+		if all[i].IsRecord() {
+			lines = append(lines, all[i])
+			total += all[i].Count
+		}
 	}
 	fmt.Fprintf(b, "\n%d records, %d messages\n", len(lines), total)
 	for i := range lines {

@@ -30,25 +30,29 @@ func newSourcesScreen(by results.Grouping, scope results.Scope, label string) *s
 }
 
 func sourceColumns(by results.Grouping) []column {
-	cols := []column{{title: string(by)}}
+	key := column{title: string(by), fill: true}
+	if by == results.ByIP {
+		key.max = 39 // the longest IPv6 address, 8 groups of 4 and 7 colons
+	}
+	cols := []column{key}
 	switch by {
 	case results.ByService:
-		cols = append(cols, column{title: "type", width: 10, hideBelow: 110})
+		cols = append(cols, column{title: "type", max: 12, hideBelow: 110})
 	case results.ByHostname:
-		cols = append(cols, column{title: "service", width: 16, hideBelow: 100})
+		cols = append(cols, column{title: "service", max: 24, hideBelow: 100})
 	case results.ByIP:
-		cols = append(cols, column{title: "hostname", width: 24, hideBelow: 100},
-			column{title: "service", width: 14, hideBelow: 130})
+		cols = append(cols, column{title: "hostname", max: 40, hideBelow: 100},
+			column{title: "service", max: 24, hideBelow: 130})
 	}
 	return append(cols,
 		column{title: "messages", width: 9, right: true},
-		column{title: "pass rate", width: 18, bar: true},
+		column{title: "pass rate", width: 18, min: 12, bar: true},
 		column{title: "fail", width: 8, right: true, hideBelow: 90},
 		column{title: "dkim ok", width: 8, right: true, hideBelow: 140},
 		column{title: "spf ok", width: 8, right: true, hideBelow: 140},
 		column{title: "reports", width: 7, right: true, hideBelow: 100},
 		column{title: "last seen", width: 10, hideBelow: 120},
-		column{title: "flags", width: 17},
+		column{title: "flags", max: 17, min: 17}, // "new failing spike"
 	)
 }
 

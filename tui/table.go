@@ -9,8 +9,17 @@ import (
 
 // column is one column of a table.
 type column struct {
-	title     string
-	width     int  // fixed width; 0 makes the column share what is left
+	title string
+	// width is a fixed width; 0 sizes the column by its widest cell (and
+	// title), up to max when max is set.
+	width int
+	max   int
+	// min lets a fixed-width column (a bar) shrink to min when the
+	// line is too long; a content-sized column is not shrunk below min
+	// (or its natural width when narrower; minColumn when min is 0).
+	min int
+	// fill gives a content-sized column the room the others leave.
+	fill      bool
 	right     bool // numbers align right
 	bar       bool // the cell is a pass-rate bar drawn from row.rate
 	volume    bool // the cell is a bar as long as row.vol (0 to 1) says
@@ -41,8 +50,13 @@ type table struct {
 	desc        bool
 	filter      string
 	failingOnly bool
-	width       int // of the last render, to sort only by columns shown
+	width       int   // of the last render, to sort only by columns shown
+	natural     []int // per column, the width of its widest cell or title
 }
+
+// minColumn is the narrowest a content-sized column is shrunk to: enough
+// for a few characters and the ellipsis.
+const minColumn = 6
 
 func newTable(cols []column) *table {
 	return &table{cols: cols, sortCol: -1}
@@ -56,6 +70,7 @@ func (t *table) setRows(rows []row) {
 		ref = r.ref
 	}
 	t.rows = rows
+	t.measure()
 	t.apply()
 	for i, v := range t.view {
 		if t.rows[v].ref == ref {
@@ -64,6 +79,22 @@ func (t *table) setRows(rows []row) {
 		}
 	}
 	t.cursor = min(t.cursor, max(len(t.view)-1, 0))
+}
+
+// measure finds each column's natural width: its title (with room for
+// the sort arrow) and its widest cell.
+func (t *table) measure() {
+	t.natural = make([]int, len(t.cols))
+	for i, c := range t.cols {
+		t.natural[i] = ansi.StringWidth(c.title) + 1
+	}
+	for _, r := range t.rows {
+		for i := range t.cols {
+			if i < len(r.cells) {
+				t.natural[i] = max(t.natural[i], ansi.StringWidth(r.cells[i]))
+			}
+		}
+	}
 }
 
 // apply recomputes the view from filter, toggle and sort.
@@ -168,24 +199,87 @@ func (t *table) visibleRows() []row {
 }
 
 // shown returns the columns that fit width and the width each gets.
+// Content-sized columns get their natural width (up to their max). When
+// the line is too long, bars give up their spare cells first, then the
+// widest content-sized column a cell at a time, and the fill column (the
+// row's key, such as an IPv6 address) last; room left over goes to the
+// fill column.
 func (t *table) shown(width int) ([]int, []int) {
 	var idx, widths []int
-	used, flex := 2, -1 // the cursor marker
+	used, fill := 2, -1 // the cursor marker
 	for i, c := range t.cols {
 		if c.hideBelow > width {
 			continue
 		}
-		idx = append(idx, i)
-		widths = append(widths, c.width)
-		if c.width == 0 && flex < 0 {
-			flex = len(idx) - 1
+		w := c.width
+		if w == 0 {
+			w = t.naturalWidth(i)
 		}
-		used += c.width + 1
+		idx = append(idx, i)
+		widths = append(widths, w)
+		if c.fill && fill < 0 {
+			fill = len(idx) - 1
+		}
+		used += w + 1
 	}
-	if flex >= 0 {
-		widths[flex] = max(width-used, 6)
+	for k, c := range idx {
+		if m := t.cols[c].min; m > 0 && t.cols[c].width > 0 && used > width {
+			give := min(used-width, widths[k]-m)
+			widths[k] -= give
+			used -= give
+		}
+	}
+	for used > width {
+		j := t.widestSizable(idx, widths, fill)
+		if j < 0 {
+			break
+		}
+		widths[j]--
+		used--
+	}
+	if used < width && fill >= 0 {
+		widths[fill] += width - used
 	}
 	return idx, widths
+}
+
+// naturalWidth is column i's width from its content, within its max.
+func (t *table) naturalWidth(i int) int {
+	w := minColumn
+	if i < len(t.natural) {
+		w = max(t.natural[i], minColumn)
+	}
+	if m := t.cols[i].max; m > 0 {
+		w = min(w, m)
+	}
+	return w
+}
+
+// floor is the narrowest content-sized column c is shrunk to.
+func (t *table) floor(c int) int {
+	if m := t.cols[c].min; m > 0 {
+		return min(m, t.naturalWidth(c))
+	}
+	return minColumn
+}
+
+// widestSizable is the index (into idx) of the widest content-sized
+// column still wider than minColumn, the fill column only when no other
+// is; -1 when none is.
+func (t *table) widestSizable(idx, widths []int, fill int) int {
+	j := -1
+	for k, c := range idx {
+		if k == fill || t.cols[c].width != 0 || widths[k] <= t.floor(c) {
+			continue
+		}
+		if j < 0 || widths[k] > widths[j] {
+			j = k
+		}
+	}
+	if j < 0 && fill >= 0 && widths[fill] > minColumn {
+		j = fill
+	}
+	return j
 }
 
 // render draws the header and as many rows as fit height.

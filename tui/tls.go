@@ -23,8 +23,8 @@ var _ screen = (*tlsScreen)(nil)
 func newTLSScreen() *tlsScreen {
 	cols := []column{
 		{title: "day", width: 10},
-		{title: "reporter", width: 14},
-		{title: "policy domain"},
+		{title: "reporter", max: 24},
+		{title: "policy domain", fill: true},
 		{title: "type", width: 8, hideBelow: 100},
 		{title: "sessions", width: 8, right: true},
 		{title: "success", width: 16, bar: true},

@@ -40,7 +40,7 @@ func newTrendScreen(scope results.Scope, label string) *trendScreen {
 	cols := []column{
 		{title: "day", width: 10},
 		{title: "messages", width: 9, right: true},
-		{title: "volume", volume: true},
+		{title: "volume", volume: true, fill: true},
 		{title: "pass rate", width: 18, bar: true},
 		{title: "spike", width: 5},
 	}
