@@ -68,7 +68,7 @@ func (s *diskStore) Put(ctx context.Context, key string, body []byte) error {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
 	dst := s.path(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+	if err := mkdirSynced(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
 	if err := writeAtomic(dst, body); err != nil {
@@ -102,6 +102,33 @@ func writeAtomic(dst string, body []byte) error {
 		return err
 	}
 	return syncDir(filepath.Dir(dst))
+}
+
+// mkdirSynced creates dir and its missing parents, syncing the parent of
+// each folder it creates: a synced file in a folder whose own entry was
+// lost to a power loss is lost too. Concurrent puts may create the same
+// folder; MkdirAll takes that in its stride.
+func mkdirSynced(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	// The folders to create, deepest first.
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := syncDir(filepath.Dir(missing[i])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncDir makes a rename in dir durable: without it a power loss can

@@ -1,9 +1,11 @@
 package awsio_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -320,4 +322,31 @@ func listTree(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return strings.Join(names, " ")
+}
+
+// TestLocalConcurrentPuts: puts that create the same new folders at once
+// all succeed, and each key reads back whole.
+func TestLocalConcurrentPuts(t *testing.T) {
+	b := localFactory(t, awsio.SetupOptions{})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			key := fmt.Sprintf("results/company=a/customer=b/kind=x/date=d%d/k", i%2)
+			body := bytes.Repeat([]byte{byte('a' + i)}, 4096)
+			if err := b.Store.Put(ctx, key+fmt.Sprint(i), body); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	objs, err := b.Store.List(ctx, "results/")
+	if err != nil || len(objs) != 16 {
+		t.Fatalf("List: %d objects, %v; want 16", len(objs), err)
+	}
+	for _, o := range objs {
+		if o.Size != 4096 {
+			t.Errorf("%s: %d bytes, want 4096", o.Key, o.Size)
+		}
+	}
 }
