@@ -180,7 +180,13 @@ func TestSourcesCommandExitStatus(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut.String(), "--company") {
 		t.Errorf("exit %d, stderr %q; want 2 naming --company", code, errOut.String())
 	}
-	code = Main([]string{"rptctl", "--data-dir", t.TempDir(), "sources", "--company", "acme",
+	// sources creates nothing: the data folder is set up first.
+	dir := t.TempDir()
+	if code := Main([]string{"rptctl", "--data-dir", dir, "setup"}, s); code != 0 {
+		t.Fatalf("setup: exit %d, stderr %q", code, errOut.String())
+	}
+	out.Reset()
+	code = Main([]string{"rptctl", "--data-dir", dir, "sources", "--company", "acme",
 		"--format", "json"}, s)
 	if code != 0 || strings.TrimSpace(out.String()) != "[]" {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and []", code, out.String(),

@@ -33,7 +33,10 @@ func ParseGrouping(s string) (Grouping, error) {
 }
 
 // Keys under which records without enrichment are grouped, so that they
-// stay visible as one row rather than vanish.
+// stay visible as one row rather than vanish. Such a row of `rptctl
+// sources --format json` has the key NoService or NoHostname and no
+// service or hostname field (empty, omitted), which is how a reader tells
+// it from a service or host of that name.
 const (
 	// NoService groups records whose source matched no known service.
 	NoService = "(unknown)"
