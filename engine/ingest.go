@@ -31,11 +31,16 @@ const DefaultMaxUpload = 32 << 20
 // offloaded to the store: 256 KiB, the SQS maximum message size.
 const DefaultInlineLimit = 262144
 
-// DefaultMaxInFlight bounds the upload bytes held at once (256 MiB): an
-// attachment costs about 2.4 times its size while queued (its bytes and
-// their base64), so this keeps the server under a gigabyte however many
-// clients upload together; the others wait their turn.
+// DefaultMaxInFlight bounds the memory uploads hold at once (256 MiB),
+// each counted at uploadCost times its size, so that the server stays
+// well under a gigabyte however many clients upload together; the others
+// wait their turn.
 const DefaultMaxInFlight = 256 << 20
+
+// uploadCost is how many times its size an upload costs while it is
+// read and queued: its bytes, their base64 text, and the copy of that
+// text an offload writes (1 + 4/3 + 4/3, rounded up).
+const uploadCost = 4
 
 // maxFieldBytes caps one multipart form field: the longest valid field is
 // the 255-character content type.
@@ -117,11 +122,13 @@ func (s *Ingest) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 
-	// Wait for room: the declared length, or the limit when not declared.
-	weight := r.ContentLength
-	if weight < 0 {
-		weight = s.cfg.MaxUpload
+	// Wait for room: what the declared length (or the limit, when not
+	// declared) costs while queued.
+	size := r.ContentLength
+	if size < 0 {
+		size = s.cfg.MaxUpload
 	}
+	weight := min(size*uploadCost, s.cfg.MaxInFlight)
 	if err := s.inFlight.Acquire(r.Context(), weight); err != nil {
 		writeAPIError(w, s.unavailable("waiting for upload room", err))
 		return

@@ -53,6 +53,9 @@ type Config struct {
 	MaxReceive   int           // the queue's maxReceiveCount, default 5
 	Drain        time.Duration // work allowed to finish after a stop, default 30 s
 	Once         bool          // stop when the queue is empty and nothing is held
+	// ParseMemory bounds the bytes the parsers spend at once on
+	// decompressing and parsing attachments, default DefaultParseMemory.
+	ParseMemory int64
 
 	Metrics *Metrics
 	Logger  *slog.Logger
@@ -78,6 +81,9 @@ func (c *Config) defaults() {
 	if c.MaxReceive <= 0 {
 		c.MaxReceive = DefaultMaxReceive
 	}
+	if c.ParseMemory <= 0 {
+		c.ParseMemory = DefaultParseMemory
+	}
 	if c.Drain <= 0 {
 		c.Drain = defaultDrain
 	}
@@ -101,12 +107,14 @@ type Engine struct {
 
 	mu   sync.Mutex
 	held map[*job]struct{}
+	gate *parseGate
 }
 
 // New returns an engine with cfg's defaults filled in.
 func New(cfg Config) *Engine {
 	cfg.defaults()
-	return &Engine{cfg: cfg, held: make(map[*job]struct{})}
+	return &Engine{cfg: cfg, held: make(map[*job]struct{}),
+		gate: newParseGate(cfg.ParseMemory)}
 }
 
 // Run works until ctx is cancelled (or, with Once, until the queue is
@@ -286,7 +294,14 @@ func (e *Engine) parse(ctx context.Context, j *job) ([]batch, error) {
 	if name == "" {
 		name = j.origin.TraceID
 	}
+	release, err := e.gate.acquire(ctx, len(data))
+	if err != nil {
+		return nil, fmt.Errorf("waiting for parse memory: %w", err)
+	}
 	reps, perr := e.cfg.Parse(data, reports.Options{Name: name})
+	// The decompressed bytes are garbage now; enrichment may wait on DNS
+	// and must not hold other parsers back.
+	release()
 	e.countParsed(reps, perr)
 	if len(reps) == 0 {
 		if perr == nil {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -27,6 +29,7 @@ type parseOptions struct {
 	BatchRecords  int
 	Visibility    time.Duration
 	MaxReceive    int
+	MemoryLimit   int64
 	Once          bool
 	MetricsListen string
 	Pprof         bool
@@ -50,6 +53,11 @@ func engineFlags() []cli.Flag {
 			Usage: "receives after which a failure is final (status failed); " +
 				"0: the queue's own maxReceiveCount (setup --max-receive), or " +
 				strconv.Itoa(engine.DefaultMaxReceive) + " when it has no redrive policy"},
+		&cli.Int64Flag{Name: "memory-limit", Value: defaultMemoryLimit,
+			EnvVars: envName("memory-limit"),
+			Usage: "soft memory limit of the process in bytes (Go's GOMEMLIMIT), so " +
+				"that garbage of decompression is collected early; a quarter of it " +
+				"bounds the attachments parsed at once; 0: no limit"},
 		&cli.BoolFlag{Name: "once", EnvVars: envName("once"),
 			Usage: "exit when the queue is empty and nothing is in flight " +
 				"(serve: only the parser stops; the HTTP API serves until stopped)"},
@@ -84,6 +92,7 @@ func readParseFlags(c *cli.Context) (parseOptions, error) {
 		BatchRecords:  c.Int("batch-records"),
 		Visibility:    c.Duration("visibility"),
 		MaxReceive:    c.Int("max-receive"),
+		MemoryLimit:   c.Int64("memory-limit"),
 		Once:          c.Bool("once"),
 		MetricsListen: c.String("metrics-listen"),
 		Pprof:         c.Bool("pprof"),
@@ -98,6 +107,9 @@ func readParseFlags(c *cli.Context) (parseOptions, error) {
 		return o, usagef("--batch-records %d: use 1 to 10000", o.BatchRecords)
 	case o.Visibility < time.Second || o.Visibility > 12*time.Hour:
 		return o, usagef("--visibility %v: use 1s to 12h (the SQS range)", o.Visibility)
+	case o.MemoryLimit != 0 && o.MemoryLimit < 64<<20:
+		return o, usagef("--memory-limit %d: use 0 (none) or 64 MiB or more",
+			o.MemoryLimit)
 	case o.MaxReceive < 0:
 		return o, usagef("--max-receive %d: use 1 or more (0: the queue's own)",
 			o.MaxReceive)
@@ -117,6 +129,7 @@ func newRegistry() *prometheus.Registry {
 // runParse runs the parser engine until ctx is cancelled (or, with
 // --once, until the queue is drained).
 func runParse(ctx context.Context, opts parseOptions, e *env) error {
+	setMemoryLimit(opts.MemoryLimit)
 	b, err := awsio.Open(ctx, e.global.backendConfig())
 	if err != nil {
 		return fmt.Errorf("opening the backend: %w", err)
@@ -177,11 +190,24 @@ func newEngine(b *awsio.Backend, opts parseOptions, m *engine.Metrics,
 		BatchRecords: opts.BatchRecords,
 		Visibility:   opts.Visibility,
 		MaxReceive:   maxReceive(opts.MaxReceive, b.MaxReceive),
+		ParseMemory:  opts.MemoryLimit / 4, // 0: the engine's default
 		Once:         opts.Once,
 		Metrics:      m,
 		Logger:       log,
 	})
 	return eng, closeFn, nil
+}
+
+// defaultMemoryLimit is the default --memory-limit (1 GiB): room for the
+// parsers' quarter and for uploads in flight (engine.DefaultMaxInFlight).
+const defaultMemoryLimit = 1 << 30
+
+// setMemoryLimit sets the Go runtime's soft memory limit, unless the
+// flag is 0 or GOMEMLIMIT is set in the environment, which then wins.
+func setMemoryLimit(limit int64) {
+	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // maxReceive is the receive count at which a failure is final: the flag

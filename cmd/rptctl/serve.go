@@ -91,6 +91,7 @@ func runServe(ctx context.Context, opts serveOptions, e *env) error {
 	if err := engine.CheckListen(opts.Listen, tokens); err != nil {
 		return usagef("%v", err)
 	}
+	setMemoryLimit(opts.Parse.MemoryLimit)
 	b, err := awsio.Open(ctx, e.global.backendConfig())
 	if err != nil {
 		return fmt.Errorf("opening the backend: %w", err)
