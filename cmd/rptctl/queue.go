@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -26,7 +27,10 @@ type queueStatsDeps struct {
 	Queue, DLQ awsio.Queue
 	Out        io.Writer
 	OutIsTTY   bool
-	Now        func() time.Time
+	// Err gets what --watch skips past: a refresh the backend could not
+	// answer (nil: discarded).
+	Err io.Writer
+	Now func() time.Time
 }
 
 // queueStatsJSON is CONTRACT.md section 5's shape of `queue stats`.
@@ -72,7 +76,7 @@ func queueCommand() *cli.Command {
 				}
 				defer closeBackend(b, e)
 				return runQueueStats(ctx, opts, queueStatsDeps{Queue: b.Queue, DLQ: b.DLQ,
-					Out: e.Out, OutIsTTY: e.OutIsTTY, Now: time.Now})
+					Out: e.Out, OutIsTTY: e.OutIsTTY, Err: e.Err, Now: time.Now})
 			}),
 		}},
 	}
@@ -86,7 +90,7 @@ func (o queueStatsOptions) check() error {
 		return usagef("--interval %v: use at least 100ms", o.Interval)
 	}
 	if o.Count < 0 {
-		return usagef("--count %d: use a positive number", o.Count)
+		return usagef("--count %d: use 0 (until interrupted) or a positive number", o.Count)
 	}
 	return nil
 }
@@ -102,10 +106,17 @@ func runQueueStats(ctx context.Context, opts queueStatsOptions, deps queueStatsD
 	t := time.NewTicker(opts.Interval)
 	defer t.Stop()
 	for n := 1; ; n++ {
-		if err := printQueueStats(ctx, opts, deps); err != nil {
-			if ctx.Err() != nil {
-				return nil // interrupted while reading: the normal end of --watch
+		err := printQueueStats(ctx, opts, deps)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil // interrupted while reading: the normal end of --watch
+		case errors.Is(err, awsio.ErrUnavailable):
+			// A busy database or a network blip: try again next time.
+			if deps.Err != nil {
+				fmt.Fprintf(deps.Err, "%s: %v (trying again in %v)\n",
+					deps.Now().UTC().Format(time.RFC3339), err, opts.Interval)
 			}
+		case err != nil:
 			return err
 		}
 		if opts.Count > 0 && n >= opts.Count {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,48 @@ func TestQueueStatsUsage(t *testing.T) {
 		if code := exitCode(o.check(), &bytes.Buffer{}); code != 2 {
 			t.Errorf("%+v: exit %d, want 2", o, code)
 		}
+	}
+}
+
+// flakyStats fails its first Stats calls with ErrUnavailable.
+type flakyStats struct {
+	awsio.Queue
+	fails int
+}
+
+func (q *flakyStats) Stats(ctx context.Context) (awsio.QueueStats, error) {
+	if q.fails > 0 {
+		q.fails--
+		return awsio.QueueStats{}, fmt.Errorf("counting: %w", awsio.ErrUnavailable)
+	}
+	return q.Queue.Stats(ctx)
+}
+
+// TestQueueStatsWatchUnavailable: --watch carries on past a refresh the
+// backend could not answer; a single stats call fails with it.
+func TestQueueStatsWatchUnavailable(t *testing.T) {
+	b := openTestBackend(t, awsio.Config{Backend: "local", DataDir: t.TempDir(),
+		Queue: "q", DLQ: "q-dlq", Bucket: "rptctl"}, awsio.SetupOptions{}, 0)
+	now := func() time.Time { return time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC) }
+	var out, errOut bytes.Buffer
+	deps := queueStatsDeps{Queue: &flakyStats{Queue: b.Queue, fails: 1}, DLQ: b.DLQ,
+		Out: &out, Err: &errOut, Now: now}
+	opts := queueStatsOptions{Format: "json", Watch: true,
+		Interval: 100 * time.Millisecond, Count: 2}
+	if err := runQueueStats(context.Background(), opts, deps); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 1 {
+		t.Errorf("%d refreshes printed, want 1:\n%s", n, out.String())
+	}
+	if !strings.Contains(errOut.String(), "unavailable") ||
+		!strings.Contains(errOut.String(), "trying again") {
+		t.Errorf("stderr %q, want the skipped refresh", errOut.String())
+	}
+
+	deps.Queue = &flakyStats{Queue: b.Queue, fails: 1}
+	opts.Watch = false
+	if err := runQueueStats(context.Background(), opts, deps); err == nil {
+		t.Error("stats without --watch: no error from an unavailable backend")
 	}
 }

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,5 +58,45 @@ func TestQueueCommandsWiring(t *testing.T) {
 	var res struct{ Created, Found, Warnings []string }
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Found) != 4 {
 		t.Errorf("setup --format json: %v\n%s", err, out)
+	}
+}
+
+// TestQueueCommandsCreateNothing: the queue and dlq commands, run where
+// there is no data or with a queue name nobody set up, fail saying what is
+// missing and what to do, and create nothing.
+func TestQueueCommandsCreateNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rptctl-data")
+	run := func(args ...string) (string, int) {
+		var out, errOut bytes.Buffer
+		code := Main(append([]string{"rptctl", "--data-dir", dir, "--log-format", "json"},
+			args...), streams{Out: &out, Err: &errOut})
+		return errOut.String(), code
+	}
+	commands := [][]string{
+		{"queue", "stats"},
+		{"dlq", "list"},
+		{"dlq", "redrive"},
+		{"dlq", "purge", "--yes"},
+	}
+	for _, args := range commands {
+		errOut, code := run(args...)
+		if code != 1 || !strings.Contains(errOut, "no rptctl data in "+dir) ||
+			!strings.Contains(errOut, `"rptctl setup"`) {
+			t.Errorf("%v in no data folder: exit %d, stderr %s", args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the commands created %s (%v)", dir, err)
+	}
+
+	if _, code := run("setup"); code != 0 {
+		t.Fatal("setup failed")
+	}
+	t.Setenv("RPTCTL_QUEUE", "other")
+	for _, args := range append(commands, commands[0]) { // and again: still missing
+		errOut, code := run(args...)
+		if code != 1 || !strings.Contains(errOut, `queue "other" does not exist in `+dir) {
+			t.Errorf("%v with RPTCTL_QUEUE=other: exit %d, stderr %s", args, code, errOut)
+		}
 	}
 }
