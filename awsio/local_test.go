@@ -96,23 +96,32 @@ func TestLocalTwoOpensShareQueue(t *testing.T) {
 	const n = 60
 	var mu sync.Mutex
 	seen := map[string]int{}
+	received := 0
 	var wg sync.WaitGroup
+	// Receivers stop once all n were received (or at the deadline), not
+	// at the first empty poll: a slow machine may pause between sends.
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	for i := range 4 {
 		wg.Go(func() {
 			q := backends[i%2].Queue
 			for {
-				msgs, err := q.Receive(ctx, awsio.ReceiveOptions{Max: 10,
-					Visibility: time.Minute, Wait: 500 * time.Millisecond})
-				if err != nil {
-					t.Error(err)
+				mu.Lock()
+				done := received >= n
+				mu.Unlock()
+				if done || rctx.Err() != nil {
 					return
 				}
-				if len(msgs) == 0 {
+				msgs, err := q.Receive(rctx, awsio.ReceiveOptions{Max: 10,
+					Visibility: time.Minute, Wait: 200 * time.Millisecond})
+				if err != nil && rctx.Err() == nil {
+					t.Error(err)
 					return
 				}
 				mu.Lock()
 				for _, m := range msgs {
 					seen[m.ID]++
+					received++
 				}
 				mu.Unlock()
 			}
