@@ -56,6 +56,12 @@ func testDLQRedriveE2E(t *testing.T, s *system) {
 		entries[0].CompanyID != "acme" || !entries[0].Permanent {
 		t.Fatalf("dlq list: %+v", entries)
 	}
+	// The parser moved it itself: a new message in the DLQ, whose receives
+	// on the work queue come from its attributes or failure record.
+	if entries[0].ReceiveCount != 1 || entries[0].FailedAt == nil {
+		t.Errorf("dlq list of a parser-moved message: receives %d, failed at %v; "+
+			"want 1 and a time", entries[0].ReceiveCount, entries[0].FailedAt)
+	}
 
 	// Repair the cause: the payload becomes a valid report of the same
 	// size, so the pointer's size attribute still holds.
