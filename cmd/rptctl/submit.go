@@ -134,18 +134,19 @@ func runSubmit(ctx context.Context, opts submitOptions, deps submitDeps) error {
 	}
 
 	res := make([]submitResult, len(files))
-	sem := make(chan struct{}, opts.Parallel)
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res[i] = submitOne(ctx, opts, deps.Client, f)
-		}()
+	forEach(len(files), opts.Parallel, func(i int) {
+		res[i] = submitOne(ctx, opts, deps.Client, files[i])
+	})
+	if opts.Wait {
+		// Waiting holds no upload slot: every file is sent first, then all
+		// are waited for together, so a slow queue does not make the
+		// uploads take turns with the waits.
+		forEach(len(res), maxWaiters, func(i int) {
+			if res[i].State == "queued" {
+				waitOne(ctx, opts, deps.Client, &res[i])
+			}
+		})
 	}
-	wg.Wait()
 	if ctx.Err() != nil {
 		return printInterrupted(out, res)
 	}
@@ -260,26 +261,46 @@ func submitOne(ctx context.Context, opts submitOptions, c *http.Client,
 		return r
 	}
 	r.TraceID, r.Delivery, r.State = acc.TraceID, acc.Delivery, "queued"
-	if !opts.Wait {
-		return r
+	return r
+}
+
+// maxWaiters bounds the status polls of --wait in flight at once.
+const maxWaiters = 32
+
+// forEach runs f(0..n-1) on at most parallel goroutines and waits.
+func forEach(n, parallel int, f func(i int)) {
+	sem := make(chan struct{}, max(parallel, 1))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
 	}
-	st, err := waitStatus(ctx, opts, c, acc.TraceID)
+	wg.Wait()
+}
+
+// waitOne waits until the queued submission r is processed or failed.
+func waitOne(ctx context.Context, opts submitOptions, c *http.Client, r *submitResult) {
+	st, err := waitStatus(ctx, opts, c, r.TraceID)
 	if ctx.Err() != nil {
 		r.stopped, r.failed = true, true
 		if st.State != "" {
 			r.State = st.State
 		}
-		return r
+		return
 	}
 	if err != nil {
 		r.State, r.Error, r.failed = "unknown", err.Error(), true
-		return r
+		return
 	}
 	r.State = st.State
 	if st.State == "failed" {
 		r.Error, r.failed = "failed: "+st.Error, true
 	}
-	return r
 }
 
 // accepted is the server's 202 answer.
