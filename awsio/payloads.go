@@ -89,11 +89,15 @@ func Offloaded(m Message) bool {
 // pointer (either class name, either size attribute, compact or spaced
 // JSON) and decoding base64. A pointer to another bucket than p.Bucket is
 // an error: rptctl reads one bucket.
+//
+// Errors that no retry mends (bad base64, a malformed pointer, a pointer to
+// another bucket, a size that disagrees) match ErrMalformedPayload with
+// errors.Is; a failed fetch does not, because the object may yet appear.
 func (p *Payloads) Decode(ctx context.Context, m Message) ([]byte, error) {
 	body := m.Body
 	ptr, ok, err := parsePointer(m)
 	if err != nil {
-		return nil, err
+		return nil, malformed{err}
 	}
 	if ok {
 		if body, err = p.fetch(ctx, ptr, m); err != nil {
@@ -102,27 +106,37 @@ func (p *Payloads) Decode(ctx context.Context, m Message) ([]byte, error) {
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(body))
 	if err != nil {
-		return nil, fmt.Errorf("decoding the base64 body: %w", err)
+		return nil, malformed{fmt.Errorf("decoding the base64 body: %w", err)}
 	}
 	return raw, nil
 }
 
+// ErrMalformedPayload marks a message body that can never be decoded.
+var ErrMalformedPayload = errors.New("malformed message body")
+
+// malformed marks err as matching ErrMalformedPayload without changing
+// its text.
+type malformed struct{ err error }
+
+func (e malformed) Error() string   { return e.err.Error() }
+func (e malformed) Unwrap() []error { return []error{e.err, ErrMalformedPayload} }
+
 func (p *Payloads) fetch(ctx context.Context, ptr s3Pointer, m Message) (string, error) {
 	if ptr.Bucket != p.Bucket {
-		return "", fmt.Errorf("payload pointer names bucket %q, but rptctl reads %q",
-			ptr.Bucket, p.Bucket)
+		return "", malformed{fmt.Errorf("payload pointer names bucket %q, but rptctl reads %q",
+			ptr.Bucket, p.Bucket)}
 	}
 	if size, ok := pointerSize(m); ok && size > maxPayloadSize {
-		return "", fmt.Errorf("offloaded payload of %d bytes is over the limit of %d",
-			size, maxPayloadSize)
+		return "", malformed{fmt.Errorf("offloaded payload of %d bytes is over the limit of %d",
+			size, maxPayloadSize)}
 	}
 	b, err := p.Store.Get(ctx, ptr.Key)
 	if err != nil {
 		return "", fmt.Errorf("fetching the offloaded payload: %w", err)
 	}
 	if size, ok := pointerSize(m); ok && size != int64(len(b)) {
-		return "", fmt.Errorf("offloaded payload %s has %d bytes, the message says %d",
-			ptr.Key, len(b), size)
+		return "", malformed{fmt.Errorf("offloaded payload %s has %d bytes, the message says %d",
+			ptr.Key, len(b), size)}
 	}
 	return string(b), nil
 }

@@ -2,6 +2,7 @@ package awsio_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -51,5 +52,40 @@ func TestPayloadsDecodeRefuses(t *testing.T) {
 		"payloads/a/b/t"), Attributes: size(awsio.SizeAttribute, "8")})
 	if err != nil || string(got) != "hello" {
 		t.Errorf("Decode of a good pointer = %q, %v", got, err)
+	}
+}
+
+// TestDecodeMalformed checks which decode errors no retry mends: those
+// match ErrMalformedPayload; a missing object does not.
+func TestDecodeMalformed(t *testing.T) {
+	b := localFactory(t, awsio.SetupOptions{})
+	p := &awsio.Payloads{Store: b.Store, Bucket: b.Bucket}
+	bucket := b.Bucket
+	size := map[string]awsio.Attribute{awsio.SizeAttribute: {DataType: "Number", Value: "5"}}
+	tests := []struct {
+		name      string
+		m         awsio.Message
+		malformed bool
+	}{
+		{"bad base64", awsio.Message{Body: "!!"}, true},
+		{"size attribute without pointer", awsio.Message{Body: "aGk=", Attributes: size}, true},
+		{"pointer not JSON", awsio.Message{Body: "[oops"}, true},
+		{"unknown class", awsio.Message{Body: `["x.Y",{"s3BucketName":"` + bucket + `","s3Key":"k"}]`}, true},
+		{"other bucket", awsio.Message{Body: `["` + awsio.PointerClass +
+			`",{"s3BucketName":"other","s3Key":"k"}]`}, true},
+		{"missing object", awsio.Message{Body: `["` + awsio.PointerClass +
+			`",{"s3BucketName":"` + bucket + `","s3Key":"gone"}]`}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.Decode(context.Background(), tt.m)
+			if err == nil {
+				t.Fatal("Decode succeeded")
+			}
+			if got := errors.Is(err, awsio.ErrMalformedPayload); got != tt.malformed {
+				t.Errorf("errors.Is(%v, awsio.ErrMalformedPayload) = %v, want %v", err, got,
+					tt.malformed)
+			}
+		})
 	}
 }

@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rptctl/rptctl/awsio"
 )
 
 const (
@@ -53,19 +53,6 @@ func errorText(err error) string {
 // says the body itself is broken (bad base64, a malformed pointer), which
 // no retry mends. A pointer to a missing object is not: S3 may show a
 // new object late.
-//
-// TODO: awsio.Payloads.Decode has no sentinel for a malformed body; the
-// pointer's own errors are told by their wording ("payload pointer"). An
-// awsio.ErrMalformedPayload would make this exact.
 func malformedPayload(err error) bool {
-	var b64 base64.CorruptInputError
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case isNotFound(err):
-		return false
-	case errors.As(err, &b64), errors.As(err, &syntax), errors.As(err, &typ):
-		return true
-	}
-	return strings.Contains(err.Error(), "payload pointer")
+	return errors.Is(err, awsio.ErrMalformedPayload)
 }

@@ -105,9 +105,11 @@ func TestEnginePermanentPayloadErrors(t *testing.T) {
 		body      string
 		permanent bool
 	}{
-		{"bad base64", inlineCodec{}, "!!not base64!!", true},
-		{"malformed pointer", errCodec{errors.New("parsing the payload pointer: bad")},
-			"x", true},
+		{"bad base64", &awsio.Payloads{Bucket: "b"}, "!!not base64!!", true},
+		{"malformed pointer", &awsio.Payloads{Bucket: "b"},
+			`["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3Key":1}]`, true},
+		{"unknown pointer class", &awsio.Payloads{Bucket: "b"},
+			`["com.example.Pointer",{"s3BucketName":"b","s3Key":"k"}]`, true},
 		{"missing object", errCodec{fmt.Errorf("fetching: %w", awsio.ErrNotFound)}, "x",
 			false},
 	}

@@ -51,8 +51,11 @@ type Config struct {
 	Visibility   time.Duration // default DefaultVisibility
 	Wait         time.Duration // receive long poll, default 20 s (1 s with Once)
 	MaxReceive   int           // the queue's maxReceiveCount, default 5
-	Drain        time.Duration // work allowed to finish after a stop, default 30 s
-	Once         bool          // stop when the queue is empty and nothing is held
+	// MaxMessageSize is the DLQ's largest message (0: no limit): a copy
+	// moved there gets its history attributes only when they fit.
+	MaxMessageSize int
+	Drain          time.Duration // work allowed to finish after a stop, default 30 s
+	Once           bool          // stop when the queue is empty and nothing is held
 	// ParseMemory bounds the bytes the parsers spend at once on
 	// decompressing and parsing attachments, default DefaultParseMemory.
 	ParseMemory int64

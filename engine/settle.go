@@ -185,7 +185,8 @@ func (e *Engine) fail(ctx context.Context, j *job, cause error, permanent bool,
 // deadLetter moves a message to the DLQ: send a copy, then delete it. A
 // crash between the two leaves a duplicate in the DLQ, never a loss.
 func (e *Engine) deadLetter(ctx context.Context, j *job, log *slog.Logger) {
-	if _, err := e.cfg.DLQ.Send(ctx, j.msg.Body, j.msg.Attributes); err != nil {
+	attrs := awsio.DeadLetterAttributes(j.msg, e.cfg.MaxMessageSize)
+	if _, err := e.cfg.DLQ.Send(ctx, j.msg.Body, attrs); err != nil {
 		log.Warn("moving message to the DLQ", "traceId", j.origin.TraceID, "error", err)
 		return
 	}

@@ -180,20 +180,21 @@ func newEngine(b *awsio.Backend, opts parseOptions, m *engine.Metrics,
 		}
 	}
 	eng := engine.New(engine.Config{
-		Queue:        b.Queue,
-		DLQ:          b.DLQ,
-		Store:        b.Store,
-		Payloads:     &awsio.Payloads{Store: b.Store, Bucket: b.Bucket},
-		Enricher:     en,
-		Pipelines:    opts.Pipelines,
-		Parsers:      opts.Parsers,
-		BatchRecords: opts.BatchRecords,
-		Visibility:   opts.Visibility,
-		MaxReceive:   maxReceive(opts.MaxReceive, b.MaxReceive),
-		ParseMemory:  opts.MemoryLimit / 4, // 0: the engine's default
-		Once:         opts.Once,
-		Metrics:      m,
-		Logger:       log,
+		Queue:          b.Queue,
+		DLQ:            b.DLQ,
+		Store:          b.Store,
+		Payloads:       &awsio.Payloads{Store: b.Store, Bucket: b.Bucket},
+		Enricher:       en,
+		Pipelines:      opts.Pipelines,
+		Parsers:        opts.Parsers,
+		BatchRecords:   opts.BatchRecords,
+		Visibility:     opts.Visibility,
+		MaxReceive:     maxReceive(opts.MaxReceive, b.MaxReceive),
+		MaxMessageSize: b.MaxMessageSize,
+		ParseMemory:    opts.MemoryLimit / 4, // 0: the engine's default
+		Once:           opts.Once,
+		Metrics:        m,
+		Logger:         log,
 	})
 	return eng, closeFn, nil
 }
