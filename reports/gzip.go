@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,17 +26,17 @@ func (w *walker) gzip(p part) {
 // what it produces against the walker's decompression budget.
 func (w *walker) gunzip(p *part) ([]byte, error) {
 	br := bytes.NewReader(p.data)
-	var out bytes.Buffer
+	var out []byte
 	var z *gzip.Reader
 	for members := 0; ; members++ {
+		rest := p.data[len(p.data)-br.Len():]
 		if members > 0 {
-			rest := p.data[len(p.data)-br.Len():]
 			if len(rest) == 0 {
-				return out.Bytes(), nil
+				return out, nil
 			}
 			if len(rest) < 2 || rest[0] != 0x1f || rest[1] != 0x8b {
 				p.warn("%d bytes after the gzip stream ignored (%s)", len(rest), preview(rest))
-				return out.Bytes(), nil
+				return out, nil
 			}
 		}
 		// bytes.Reader is an io.ByteReader, so the gzip reader does not read
@@ -50,27 +51,50 @@ func (w *walker) gunzip(p *part) ([]byte, error) {
 			return nil, fmt.Errorf("reading gzip member %d header: %w: %w", members+1, err, ErrMalformed)
 		}
 		z.Multistream(false)
-		if err := w.inflate(&out, z); err != nil {
+		if out, err = w.inflate(out, z, gzipSizeHint(rest)); err != nil {
 			return nil, fmt.Errorf("decompressing gzip member %d: %w", members+1, err)
 		}
 	}
 }
 
-// inflate copies r into out, within the decompression budget.
-func (w *walker) inflate(out *bytes.Buffer, r io.Reader) error {
-	n, err := out.ReadFrom(io.LimitReader(r, w.budget+1))
-	w.budget -= n
-	if w.budget < 0 {
-		return fmt.Errorf("decompressed output exceeds %d bytes: %w",
+// gzipSizeHint guesses the decompressed size of the gzip member that
+// starts rest from the ISIZE trailer (RFC 1952 section 2.3.1: the size
+// modulo 2^32) at its end, which is the member's own when it is the last.
+// A stream that ends in a line break (as several receivers send it) has
+// its trailer before the break; the smaller reading is taken, since a hint
+// too small costs growth and one too large costs memory. No member can
+// expand more than deflate allows, whatever its trailer claims.
+func gzipSizeHint(rest []byte) int64 {
+	isize := func(b []byte) int64 {
+		if len(b) < 18 { // header 10, trailer 8
+			return 0
+		}
+		return int64(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	}
+	hint := isize(rest)
+	if trimmed := bytes.TrimRight(rest, "\r\n"); len(trimmed) < len(rest) {
+		hint = min(hint, isize(trimmed))
+	}
+	return min(hint, int64(len(rest))*maxDeflateRatio)
+}
+
+// inflate appends what r produces to out, within the decompression budget,
+// and takes what it produced from the budget.
+func (w *walker) inflate(out []byte, r io.Reader, hint int64) ([]byte, error) {
+	base := len(out)
+	out, over, err := readCapped(out, r, w.budget, hint)
+	w.budget -= int64(len(out) - base)
+	if over {
+		return nil, fmt.Errorf("decompressed output exceeds %d bytes: %w",
 			w.limits.MaxDecompressed, ErrLimit)
 	}
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("stream truncated: %w", ErrMalformed)
+			return nil, fmt.Errorf("stream truncated: %w", ErrMalformed)
 		}
-		return fmt.Errorf("%w: %w", err, ErrMalformed)
+		return nil, fmt.Errorf("%w: %w", err, ErrMalformed)
 	}
-	return nil
+	return out, nil
 }
 
 // trimExt removes ext from the end of name, for the name of what a

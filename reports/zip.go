@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -66,10 +65,14 @@ func (w *walker) unzipEntry(f *zip.File) ([]byte, error) {
 	// The ratio bounds what an entry may expand to, never below
 	// zipRatioFloor; the budget bounds it too.
 	limit := min(w.budget, max(comp*int64(w.limits.MaxRatio), zipRatioFloor))
-	var out bytes.Buffer
-	n, err := out.ReadFrom(io.LimitReader(rc, limit+1))
+	// archive/zip fails an entry that produces more than its central
+	// directory's uncompressed size, so that size is a true hint or a
+	// failure; the limit caps what a false one can reserve.
+	hint := int64(min(f.UncompressedSize64, uint64(max(limit, 0))))
+	out, over, err := readCapped(nil, rc, limit, hint)
+	n := int64(len(out))
 	w.budget -= n
-	if n > limit {
+	if over {
 		if limit < w.budget+n {
 			return nil, fmt.Errorf("zip entry expands more than %d times: %w",
 				w.limits.MaxRatio, ErrLimit)
@@ -80,5 +83,5 @@ func (w *walker) unzipEntry(f *zip.File) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decompressing zip entry: %w: %w", err, ErrMalformed)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }

@@ -1,0 +1,198 @@
+package reports
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// bombSize is what the bombs below expand to: 16 times the default
+// decompression limit, as an attacker's 1 MiB upload can.
+const bombSize = 1 << 30
+
+// zeroDeflate returns a raw deflate stream of n zero bytes (n a multiple
+// of 1 MiB). One flushed MiB is repeated: it ends on a byte boundary and
+// refers to nothing before it, so a 1 GiB bomb costs milliseconds to make.
+func zeroDeflate(tb testing.TB, n int) []byte {
+	tb.Helper()
+	var chunk bytes.Buffer
+	fw, err := flate.NewWriter(&chunk, flate.BestCompression)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := fw.Write(make([]byte, 1<<20)); err != nil {
+		tb.Fatal(err)
+	}
+	if err := fw.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	out := bytes.Repeat(chunk.Bytes(), n>>20)
+	// A final empty stored block (RFC 1951 section 3.2.4) ends the stream.
+	return append(out, 0x01, 0x00, 0x00, 0xff, 0xff)
+}
+
+// zeroCRC is the CRC-32 of n zero bytes.
+func zeroCRC(n int) uint32 {
+	zeros := make([]byte, 1<<20)
+	var sum uint32
+	for ; n > 0; n -= len(zeros) {
+		sum = crc32.Update(sum, crc32.IEEETable, zeros[:min(n, len(zeros))])
+	}
+	return sum
+}
+
+var bombs = sync.OnceValues(func() (gzipBomb, zipBomb []byte) {
+	var t testing.T // the builders fail only on a broken flate package
+	raw := zeroDeflate(&t, bombSize)
+	sum := zeroCRC(bombSize)
+
+	// RFC 1952 section 2.3: header, deflate data, CRC-32 and ISIZE.
+	gzipBomb = append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, raw...)
+	gzipBomb = binary.LittleEndian.AppendUint32(gzipBomb, sum)
+	gzipBomb = binary.LittleEndian.AppendUint32(gzipBomb, uint32(bombSize))
+
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: "bomb.xml", Method: zip.Deflate, CRC32: sum,
+		CompressedSize64: uint64(len(raw)), UncompressedSize64: bombSize,
+	})
+	if err == nil {
+		_, err = w.Write(raw)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		panic(err)
+	}
+	return gzipBomb, b.Bytes()
+})
+
+// allocated returns the bytes the process has allocated so far.
+func allocated() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.TotalAlloc
+}
+
+// TestBombMemory checks that a bomb stopped at the decompression limit
+// costs about the limit, not the several times of a buffer that doubles.
+func TestBombMemory(t *testing.T) {
+	gzipBomb, zipBomb := bombs()
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"gzip", gzipBomb},
+		{"zip", zipBomb},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GC()
+			before := allocated()
+			_, err := Parse(tc.data, Options{Name: "bomb"})
+			spent := allocated() - before
+			if !errors.Is(err, ErrLimit) {
+				t.Fatalf("err = %v, want ErrLimit", err)
+			}
+			const most = 2 * DefaultMaxDecompressed
+			t.Logf("%s bomb: %.1f MiB allocated, %.2f times the limit", tc.name,
+				float64(spent)/(1<<20), float64(spent)/DefaultMaxDecompressed)
+			if spent > most {
+				t.Errorf("parsing a %d MiB %s bomb allocated %d MiB, want at most %d MiB",
+					bombSize>>20, tc.name, spent>>20, most>>20)
+			}
+		})
+	}
+}
+
+// peakSampler records the most heap in use while it runs, sampled every
+// 100 microseconds (runtime/metrics reads without stopping the world).
+type peakSampler struct {
+	peak atomic.Uint64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startPeakSampler() *peakSampler {
+	s := &peakSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(100 * time.Microsecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > s.peak.Load() {
+				s.peak.Store(v)
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+// end stops the sampler and returns the peak.
+func (s *peakSampler) end() uint64 {
+	close(s.stop)
+	<-s.done
+	return s.peak.Load()
+}
+
+// BenchmarkMemory reports, besides B/op, the peak heap (objects, live
+// or not yet collected) while parsing bombs and real reports, in MiB
+// and as a multiple of the decompression limit.
+//
+//	go test -run '^$' -bench Memory -benchmem ./reports/
+func BenchmarkMemory(b *testing.B) {
+	read := func(path string) func(testing.TB) []byte {
+		return func(tb testing.TB) []byte {
+			corpusFolders(tb)
+			data, err := os.ReadFile(filepath.Join(corpusDir, path))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return data
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		data func(testing.TB) []byte
+	}{
+		{"gzip-bomb-1GiB", func(testing.TB) []byte { g, _ := bombs(); return g }},
+		{"zip-bomb-1GiB", func(testing.TB) []byte { _, z := bombs(); return z }},
+		{"20-records", read("real/parsedmarc/nice-input.xml")},
+		{"20-records-gzip", read("real/parsedmarc/nice-input.xml.gz")},
+		{"20-records-zip", read("real/parsedmarc/nice-input.xml.zip")},
+		{"2286-records-900KB", read("real/parsedmarc/!large-example.com!1711897200!1711983600.xml")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			data := bc.data(b)
+			runtime.GC()
+			b.ReportAllocs()
+			b.ResetTimer()
+			s := startPeakSampler()
+			for b.Loop() {
+				_, _ = Parse(data, Options{Name: bc.name}) // bombs fail by design
+			}
+			peak := float64(s.end())
+			b.ReportMetric(peak/(1<<20), "peak-MiB")
+			b.ReportMetric(peak/DefaultMaxDecompressed, "peak/limit")
+		})
+	}
+}
