@@ -13,10 +13,11 @@ const ns9990 = "urn:ietf:params:xml:ns:dmarc-2.0"
 // parseAggregate reads a DMARC aggregate report: RFC 7489 appendix C, the
 // drafts before it (`identities` for `identifiers`) and RFC 9990. Elements
 // are matched by local name in any order; unknown ones are skipped with a
-// warning. It returns the line of a syntax error.
-func parseAggregate(data []byte) (*Report, int, error) {
+// warning. It returns the line of a syntax error. owned says nothing
+// writes to data again, so that its text need not be copied.
+func parseAggregate(data []byte, owned bool) (*Report, int, error) {
 	var wn warnings
-	doc := xmlText(data, &wn)
+	doc := xmlText(data, owned, &wn)
 	t, err := parseXML(doc, &wn)
 	if err != nil {
 		var se *xmlSyntaxError

@@ -325,7 +325,7 @@ func (m *mailWalk) quietParse(p part, c Container, name string, content []byte) 
 	var err error
 	line := 0
 	if c == ContainerXML {
-		r, line, err = parseAggregate(content)
+		r, line, err = parseAggregate(content, false)
 	} else {
 		r, err = parseTLS(content, p.hints)
 	}

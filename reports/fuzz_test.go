@@ -100,7 +100,7 @@ func FuzzMIME(f *testing.F) {
 func FuzzAggregate(f *testing.F) {
 	seed(f, ContainerXML)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, _, err := parseAggregate(data)
+		r, _, err := parseAggregate(data, false)
 		if err == nil {
 			checkReports(t, []*Report{r})
 		}

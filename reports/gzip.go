@@ -19,7 +19,9 @@ func (w *walker) gzip(p part) {
 		w.fail(p, 0, err)
 		return
 	}
-	w.walk(p.child(out, "gzip", trimExt(p.name, ".gz")))
+	c := p.child(out, "gzip", trimExt(p.name, ".gz"))
+	c.owned = true
+	w.walk(c)
 }
 
 // gunzip returns the concatenated members of p's gzip stream, counting

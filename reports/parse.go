@@ -153,6 +153,9 @@ type part struct {
 	name     string   // file or attachment name, a hint only
 	warnings []string // repairs made by the layers around it
 	hints    hints
+	// owned says data was made by this walk (decompressed) and nothing
+	// writes to it again: its text may share its memory.
+	owned bool
 }
 
 // hints are facts an enclosing email offers to the report inside it.
@@ -228,7 +231,7 @@ func (w *walker) walk(p part) {
 
 // xml parses an aggregate report.
 func (w *walker) xml(p part) {
-	r, line, err := parseAggregate(p.data)
+	r, line, err := parseAggregate(p.data, p.owned)
 	if err != nil {
 		w.fail(p, line, err)
 		return

@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 )
@@ -26,7 +28,11 @@ var declEncoding = regexp.MustCompile(`encoding\s*=\s*["']?([A-Za-z0-9._:-]+)`)
 // use), invalid UTF-8 read as windows-1252 (the bytes AOL and others send
 // undeclared are cp1252 punctuation) and control characters, which XML
 // 1.0 section 2.2 forbids, removed. Every repair is recorded in wn.
-func xmlText(data []byte, wn *warnings) string {
+//
+// The document is copied once at most: owned says data is the walk's own
+// (decompressed or decoded bytes nothing writes again), and then it, like
+// the fresh buffer of a repair, becomes the text without a copy.
+func xmlText(data []byte, owned bool, wn *warnings) string {
 	if order, skip, ok := utf16Order(data); ok && skip == 0 {
 		// XML 1.0 section 4.3.3 wants a byte-order mark on UTF-16 text;
 		// some senders declare encoding="UTF-16" and send none.
@@ -37,7 +43,7 @@ func xmlText(data []byte, wn *warnings) string {
 		dec := unicode.UTF16(end, unicode.IgnoreBOM).NewDecoder()
 		if out, err := dec.Bytes(data); err == nil {
 			wn.add("UTF-16 text without a byte-order mark decoded")
-			return string(cleanUTF8(out, wn))
+			return ownedText(cleanUTF8(out, wn))
 		}
 	}
 	switch {
@@ -54,9 +60,21 @@ func xmlText(data []byte, wn *warnings) string {
 		wn.add("UTF-8 byte-order mark removed")
 	}
 
-	data = decodeDeclared(data, wn)
-	data = cleanUTF8(data, wn)
-	return string(data)
+	text := cleanUTF8(decodeDeclared(data, wn), wn)
+	// A decompressed buffer that grew past a false size hint has room to
+	// spare, which the report's substrings would pin: it is copied then.
+	fresh := len(text) > 0 && unsafe.SliceData(text) != unsafe.SliceData(data)
+	if fresh || owned && cap(text)-len(text) <= len(text)/4 {
+		return ownedText(text)
+	}
+	return string(text)
+}
+
+// ownedText returns b as a string without a copy. Nothing may write to b
+// afterwards: b is a buffer made for this text, or decompressed bytes the
+// walk owns.
+func ownedText(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // decodeDeclared converts a document whose XML declaration names an
@@ -97,12 +115,34 @@ func decodeDeclared(data []byte, wn *warnings) []byte {
 		wn.add("encoding %q declared but the text is UTF-8: read as UTF-8", clip(m[1]))
 		return data
 	}
-	out, err := enc.NewDecoder().Bytes(data)
+	out, err := decodeOnce(enc.NewDecoder(), data)
 	if err != nil {
 		wn.add("text in encoding %q could not be decoded: read as UTF-8", clip(m[1]))
 		return data
 	}
 	return out
+}
+
+// decodeOnce decodes data into one buffer sized for it: ASCII stays one
+// byte and any other byte becomes three at most (U+0800 to U+FFFF, the
+// replacement character included), which holds for every single-byte
+// encoding and the multi-byte ones receivers declare. An encoding that
+// breaks the bound (ISO-2022-JP, where pairs of ASCII bytes make kanji)
+// is decoded again by transform's growing buffer.
+func decodeOnce(dec *encoding.Decoder, data []byte) ([]byte, error) {
+	high := 0
+	for _, c := range data {
+		if c >= utf8.RuneSelf {
+			high++
+		}
+	}
+	out := make([]byte, len(data)+2*high)
+	n, read, err := dec.Transform(out, data, true)
+	if err == nil && read == len(data) {
+		return out[:n], nil
+	}
+	dec.Reset()
+	return dec.Bytes(data)
 }
 
 // singleByte reports the single-byte encodings of charset's names.

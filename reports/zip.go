@@ -42,7 +42,7 @@ func (w *walker) zip(p part) {
 			w.fail(c, 0, err)
 			continue
 		}
-		c.data = data
+		c.data, c.owned = data, true
 		w.walk(c)
 	}
 	if read == 0 {
