@@ -15,7 +15,7 @@ const minGrowth = 512
 // uncompressed size, gzip's ISIZE), capped by most: a true hint costs one
 // allocation of the output's size plus one byte, which is where reading
 // stops once r gave more than most. A false hint only costs growth, which
-// doubles but never beyond most+1 bytes, so a bomb stopped at the limit
+// doubles but never beyond most+1 bytes (see nextCap), so a bomb stopped at the limit
 // holds about the limit and not the twice-doubled buffer of bytes.Buffer.
 // over reports that r had more than most bytes; what was read is returned
 // anyway.
@@ -28,7 +28,7 @@ func readCapped(dst []byte, r io.Reader, most, hint int64) (out []byte, over boo
 	}
 	for {
 		if len(dst) == cap(dst) {
-			dst = grow(dst, min(end, max(2*cap(dst), cap(dst)+minGrowth)))
+			dst = grow(dst, nextCap(cap(dst), end))
 		}
 		n, err := r.Read(dst[len(dst):min(cap(dst), end)])
 		dst = dst[:len(dst)+n]
@@ -42,6 +42,18 @@ func readCapped(dst []byte, r io.Reader, most, hint int64) (out []byte, over boo
 			return dst, false, err
 		}
 	}
+}
+
+// nextCap doubles c, up to end. Past half of end it goes to end at once:
+// a doubling that lands just short of end would cost one more full copy,
+// so a stream that outgrows a false hint allocates under twice end in all
+// and holds at most one and a half times end while it copies.
+func nextCap(c, end int) int {
+	c = max(2*c, c+minGrowth)
+	if c > end/2 {
+		return end
+	}
+	return c
 }
 
 // grow returns b with capacity c exactly, so that a cap computed from the
