@@ -223,7 +223,7 @@ func BenchmarkMemory(b *testing.B) {
 // TestTextCopies checks that turning a document into text copies it once
 // at most, repairs included, and not at all when the walk owns its bytes.
 func TestTextCopies(t *testing.T) {
-	body := bytes.Repeat([]byte("<row><source_ip>192.0.2.1</source_ip></row>\n"), 1<<20/45)
+	body := bytes.Repeat([]byte("<row><source_ip>192.0.2.1</source_ip></row>\n"), 4<<20/45)
 	doc := func(decl string, extra ...byte) []byte {
 		d := append([]byte(`<?xml version="1.0"`+decl+`?><feedback>`), body...)
 		return append(append(d, extra...), "</feedback>"...)
@@ -234,8 +234,9 @@ func TestTextCopies(t *testing.T) {
 		owned bool
 		most  float64 // bytes allocated, in sizes of the document
 	}{
-		{"caller's UTF-8", doc(""), false, 1.05},
-		{"owned UTF-8", doc(""), true, 0.05},
+		// Bounds leave room for what the runtime allocates meanwhile.
+		{"caller's UTF-8", doc(""), false, 1.1},
+		{"owned UTF-8", doc(""), true, 0.1},
 		{"invalid UTF-8", doc("", 0xe9), true, 1.2},
 		{"control character", doc("", 0x01), false, 1.2},
 		{"declared windows-1252", doc(` encoding="windows-1252"`, 0xe9), true, 1.2},
