@@ -3,7 +3,6 @@ package tui
 import (
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/rptctl/rptctl/engine/results"
@@ -11,9 +10,7 @@ import (
 
 // failuresScreen lists DMARC failure reports (RFC 6591), one row each.
 type failuresScreen struct {
-	t       *table
-	items   []results.Line
-	version int
+	itemList[results.Line]
 }
 
 var _ screen = (*failuresScreen)(nil)
@@ -28,80 +25,48 @@ func newFailuresScreen() *failuresScreen {
 		{title: "failure", width: 8},
 		{title: "mail from", fill: true},
 	}
-	return &failuresScreen{t: newTable(cols), version: -1}
+	return &failuresScreen{newItemList(cols, "No failure reports", failureRows)}
+}
+
+func failureRows(e *env) ([]results.Line, []row) {
+	items := e.data.SortedFailures()
+	return items, rowsOf(items, failureRow)
+}
+
+func failureRow(l *results.Line, ref int) row {
+	arrived := l.DateBegin
+	if l.ArrivalDate != nil {
+		arrived = *l.ArrivalDate
+	}
+	d := arrived.UTC().Format(time.DateOnly)
+	service := results.GroupKey(results.ByService, l)
+	cells := []string{d, l.OrgName, l.ReportedDomain, l.SourceIP, service,
+		l.AuthFailure, l.OriginalMailFrom}
+	keys := make([]any, len(cells))
+	for j, c := range cells {
+		keys[j] = c
+	}
+	return row{cells: cells, keys: keys, failing: true, ref: ref}
 }
 
 func (s *failuresScreen) crumb() string { return tabNames[4] }
 
-func (s *failuresScreen) list(e *env) *table {
-	s.sync(e)
-	return s.t
-}
-
-func (s *failuresScreen) sync(e *env) {
-	if s.version == e.data.Version() {
-		return
-	}
-	s.version = e.data.Version()
-	s.items = e.data.SortedFailures()
-	rows := make([]row, len(s.items))
-	for i := range s.items {
-		l := &s.items[i]
-		arrived := l.DateBegin
-		if l.ArrivalDate != nil {
-			arrived = *l.ArrivalDate
-		}
-		d := arrived.UTC().Format(time.DateOnly)
-		service := results.GroupKey(results.ByService, l)
-		cells := []string{d, l.OrgName, l.ReportedDomain, l.SourceIP, service,
-			l.AuthFailure, l.OriginalMailFrom}
-		keys := make([]any, len(cells))
-		for j, c := range cells {
-			keys[j] = c
-		}
-		rows[i] = row{cells: cells, keys: keys, failing: true, ref: i}
-	}
-	s.t.setRows(rows)
-}
-
 func (s *failuresScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !key.Matches(k, e.keys.Enter) {
-		return nil, nil
-	}
-	s.sync(e)
-	if r, ok := s.t.selected(); ok {
-		return openReport(e, &s.items[r.ref])
-	}
-	return nil, nil
-}
-
-func (s *failuresScreen) view(e *env, width, height int) string {
-	s.sync(e)
-	if len(s.t.rows) == 0 {
-		return emptyText(e, "No failure reports")
-	}
-	return s.t.render(e.styles, width, height)
+	return openOnEnter(e, msg, &s.itemList)
 }
 
 func (s *failuresScreen) export(e *env) exportData {
-	s.sync(e)
-	header := []string{"arrivalDate", "reporter", "reportId", "reportKey", "customer",
-		"reportedDomain", "sourceIp", "service", "authFailure", "originalMailFrom",
-		"originalRcptTo", "deliveryResult", "dkimDomain", "dkimSelector"}
-	items := []results.Line{}
-	var rows [][]string
-	for _, r := range s.t.visibleRows() {
-		l := s.items[r.ref]
-		items = append(items, l)
+	d := exportData{name: "failures", header: []string{"arrivalDate", "reporter", "reportId",
+		"reportKey", "customer", "reportedDomain", "sourceIp", "service", "authFailure",
+		"originalMailFrom", "originalRcptTo", "deliveryResult", "dkimDomain", "dkimSelector"}}
+	return exportOf(d, s.visible(e), func(l *results.Line) []string {
 		arrival := ""
 		if l.ArrivalDate != nil {
 			arrival = stamp(*l.ArrivalDate)
 		}
-		rows = append(rows, []string{arrival, l.OrgName, l.ReportID, l.ReportKey,
+		return []string{arrival, l.OrgName, l.ReportID, l.ReportKey,
 			l.CustomerID, l.ReportedDomain, l.SourceIP,
-			results.GroupKey(results.ByService, &l), l.AuthFailure, l.OriginalMailFrom,
-			l.OriginalRcptTo, l.DeliveryResult, l.DKIMDomain, l.DKIMSelector})
-	}
-	return exportData{name: "failures", header: header, rows: rows, json: items}
+			results.GroupKey(results.ByService, l), l.AuthFailure, l.OriginalMailFrom,
+			l.OriginalRcptTo, l.DeliveryResult, l.DKIMDomain, l.DKIMSelector}
+	})
 }

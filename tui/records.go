@@ -15,11 +15,9 @@ import (
 // recordsScreen lists the aggregate records of one source, with the
 // selected record's identifiers and results spelled out below the list.
 type recordsScreen struct {
-	scope   results.Scope
-	label   string
-	t       *table
-	items   []results.Line
-	version int
+	itemList[results.Line]
+	scope results.Scope
+	label string
 }
 
 var _ screen = (*recordsScreen)(nil)
@@ -38,71 +36,58 @@ func newRecordsScreen(scope results.Scope, label string) *recordsScreen {
 		{title: "disposition", width: 11},
 		{title: "header from", fill: true},
 	}
-	return &recordsScreen{scope: scope, label: label, t: newTable(cols), version: -1}
+	s := &recordsScreen{scope: scope, label: label}
+	s.itemList = newItemList(cols, "No records", s.rows)
+	return s
+}
+
+func (s *recordsScreen) rows(e *env) ([]results.Line, []row) {
+	items := e.data.Records(s.scope)
+	return items, rowsOf(items, recordRow)
+}
+
+func recordRow(l *results.Line, ref int) row {
+	d := l.DateBegin.UTC().Format(time.DateOnly)
+	results := l.DKIM + "/" + l.SPF
+	cells := []string{d, l.OrgName, l.SourceIP, strconv.FormatInt(l.Count, 10), l.DMARC,
+		results, l.Disposition, l.HeaderFrom}
+	return row{
+		cells: cells,
+		keys: []any{d, l.OrgName, l.SourceIP, float64(l.Count), l.DMARC, results,
+			l.Disposition, l.HeaderFrom},
+		failing: l.DMARC != "pass",
+		ref:     ref,
+	}
 }
 
 func (s *recordsScreen) crumb() string { return s.label }
-
-func (s *recordsScreen) list(e *env) *table {
-	s.sync(e)
-	return s.t
-}
-
-func (s *recordsScreen) sync(e *env) {
-	if s.version == e.data.Version() {
-		return
-	}
-	s.version = e.data.Version()
-	s.items = e.data.Records(s.scope)
-	rows := make([]row, len(s.items))
-	for i := range s.items {
-		l := &s.items[i]
-		d := l.DateBegin.UTC().Format(time.DateOnly)
-		results := l.DKIM + "/" + l.SPF
-		cells := []string{d, l.OrgName, l.SourceIP, strconv.FormatInt(l.Count, 10), l.DMARC,
-			results, l.Disposition, l.HeaderFrom}
-		rows[i] = row{
-			cells: cells,
-			keys: []any{d, l.OrgName, l.SourceIP, float64(l.Count), l.DMARC, results,
-				l.Disposition, l.HeaderFrom},
-			failing: l.DMARC != "pass",
-			ref:     i,
-		}
-	}
-	s.t.setRows(rows)
-}
 
 func (s *recordsScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return nil, nil
 	}
-	s.sync(e)
-	r, ok := s.t.selected()
+	l, ok := s.selected(e)
 	if !ok {
 		return nil, nil
 	}
-	l := s.items[r.ref]
 	switch {
 	case key.Matches(k, e.keys.Enter):
-		return openReport(e, &l)
+		return openReport(e, l)
 	case key.Matches(k, e.keys.Trend):
 		return newTrendScreen(s.scope, "trend of "+s.label), nil
 	}
 	return nil, nil
 }
 
+// view draws the list and, below it, the selected record's detail.
 func (s *recordsScreen) view(e *env, width, height int) string {
-	s.sync(e)
-	if len(s.t.rows) == 0 {
-		return emptyText(e, "No records")
-	}
-	list := s.t.render(e.styles, width, max(height-detailLines-1, 2))
-	r, ok := s.t.selected()
+	list := s.itemList.view(e, width, max(height-detailLines-1, 2))
+	l, ok := s.selected(e)
 	if !ok {
 		return list
 	}
-	return list + "\n\n" + recordDetail(e, &s.items[r.ref])
+	return list + "\n\n" + recordDetail(e, l)
 }
 
 // recordDetail spells out one record: identifiers, authentication
@@ -138,19 +123,15 @@ func cmpOr(s, alt string) string {
 	return s
 }
 
+// recordHeader is the CSV header of exported records, one column per
+// field of recordCells.
+var recordHeader = []string{"dateBegin", "dateEnd", "reporter", "reportId", "reportKey",
+	"customer", "sourceIp", "count", "dmarc", "dkim", "spf", "disposition",
+	"headerFrom", "envelopeFrom", "envelopeTo", "dkimResults", "spfResults", "reasons"}
+
 func (s *recordsScreen) export(e *env) exportData {
-	s.sync(e)
-	header := []string{"dateBegin", "dateEnd", "reporter", "reportId", "reportKey",
-		"customer", "sourceIp", "count", "dmarc", "dkim", "spf", "disposition",
-		"headerFrom", "envelopeFrom", "envelopeTo", "dkimResults", "spfResults", "reasons"}
-	items := []results.Line{}
-	var rows [][]string
-	for _, r := range s.t.visibleRows() {
-		l := s.items[r.ref]
-		items = append(items, l)
-		rows = append(rows, recordCells(&l))
-	}
-	return exportData{name: "records", header: header, rows: rows, json: items}
+	d := exportData{name: "records", header: recordHeader}
+	return exportOf(d, s.visible(e), recordCells)
 }
 
 func recordCells(l *results.Line) []string {

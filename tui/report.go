@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -53,6 +54,19 @@ func openReport(e *env, l *results.Line) (screen, tea.Cmd) {
 		lines, err := q.Report(ctx, o)
 		return reportMsg{target: s, lines: lines, err: err}
 	}
+}
+
+// openOnEnter opens the report of the selected line of l when msg is the
+// enter key.
+func openOnEnter(e *env, msg tea.Msg, l *itemList[results.Line]) (screen, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok || !key.Matches(k, e.keys.Enter) {
+		return nil, nil
+	}
+	if item, ok := l.selected(e); ok {
+		return openReport(e, item)
+	}
+	return nil, nil
 }
 
 func shortKey(k string) string {
@@ -110,14 +124,11 @@ func (s *reportScreen) export(_ *env) exportData {
 			rows = append(rows, recordCells(&s.lines[i]))
 		}
 	}
-	header := []string{"dateBegin", "dateEnd", "reporter", "reportId", "reportKey",
-		"customer", "sourceIp", "count", "dmarc", "dkim", "spf", "disposition",
-		"headerFrom", "envelopeFrom", "envelopeTo", "dkimResults", "spfResults", "reasons"}
 	lines := s.lines
 	if lines == nil {
 		lines = []results.Line{}
 	}
-	return exportData{name: "report", header: header, rows: rows, json: lines}
+	return exportData{name: "report", header: recordHeader, rows: rows, json: lines}
 }
 
 // reportText lays a report out for reading: its head once, then each

@@ -14,19 +14,18 @@ import (
 // sourcesScreen lists sources grouped by service, hostname or IP, within
 // a drill-down scope: a service's hostnames, a hostname's IPs.
 type sourcesScreen struct {
-	by      results.Grouping
-	scope   results.Scope
-	label   string
-	t       *table
-	items   []results.SourceRow
-	version int
+	itemList[results.SourceRow]
+	by    results.Grouping
+	scope results.Scope
+	label string
 }
 
 var _ screen = (*sourcesScreen)(nil)
 
 func newSourcesScreen(by results.Grouping, scope results.Scope, label string) *sourcesScreen {
-	return &sourcesScreen{by: by, scope: scope, label: label,
-		t: newTable(sourceColumns(by)), version: -1}
+	s := &sourcesScreen{by: by, scope: scope, label: label}
+	s.itemList = newItemList(sourceColumns(by), "No DMARC aggregate records", s.rows)
+	return s
 }
 
 func sourceColumns(by results.Grouping) []column {
@@ -58,23 +57,12 @@ func sourceColumns(by results.Grouping) []column {
 
 func (s *sourcesScreen) crumb() string { return s.label }
 
-func (s *sourcesScreen) list(e *env) *table {
-	s.sync(e)
-	return s.t
-}
-
-// sync regroups when the dataset has changed.
-func (s *sourcesScreen) sync(e *env) {
-	if s.version == e.data.Version() {
-		return
-	}
-	s.version = e.data.Version()
-	s.items = e.data.Sources(s.by, s.scope, e.flags)
-	rows := make([]row, len(s.items))
-	for i := range s.items {
-		rows[i] = sourceRow(s.by, &s.items[i], i)
-	}
-	s.t.setRows(rows)
+// rows groups the records in scope.
+func (s *sourcesScreen) rows(e *env) ([]results.SourceRow, []row) {
+	items := e.data.Sources(s.by, s.scope, e.flags)
+	return items, rowsOf(items, func(r *results.SourceRow, ref int) row {
+		return sourceRow(s.by, r, ref)
+	})
 }
 
 func sourceRow(by results.Grouping, r *results.SourceRow, ref int) row {
@@ -115,12 +103,10 @@ func (s *sourcesScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
 	if !ok {
 		return nil, nil
 	}
-	s.sync(e)
-	r, ok := s.t.selected()
+	item, ok := s.selected(e)
 	if !ok {
 		return nil, nil
 	}
-	item := s.items[r.ref]
 	scope := append(append(results.Scope{}, s.scope...),
 		results.Selection{By: s.by, Key: item.Key})
 	switch {
@@ -139,23 +125,8 @@ func (s *sourcesScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
 	return nil, nil
 }
 
-func (s *sourcesScreen) view(e *env, width, height int) string {
-	s.sync(e)
-	if len(s.t.rows) == 0 {
-		return emptyText(e, "No DMARC aggregate records")
-	}
-	return s.t.render(e.styles, width, height)
-}
-
 func (s *sourcesScreen) export(e *env) exportData {
-	s.sync(e)
-	var items []results.SourceRow
-	for _, r := range s.t.visibleRows() {
-		items = append(items, s.items[r.ref])
-	}
-	if items == nil {
-		items = []results.SourceRow{}
-	}
+	items := s.visible(e)
 	header, rows := results.Table(s.by, items, false)
 	return exportData{name: string(s.by), header: header, rows: rows, json: items}
 }

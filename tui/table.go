@@ -189,15 +189,6 @@ func (t *table) selected() (row, bool) {
 	return t.rows[t.view[t.cursor]], true
 }
 
-// visibleRows are the rows in view, in order, for export.
-func (t *table) visibleRows() []row {
-	out := make([]row, len(t.view))
-	for i, v := range t.view {
-		out[i] = t.rows[v]
-	}
-	return out
-}
-
 // shown returns the columns that fit width and the width each gets.
 // Content-sized columns get their natural width (up to their max). When
 // the line is too long, bars give up their spare cells first, then the

@@ -15,11 +15,9 @@ import (
 // filter (company or domain) or one source: two sparklines over the
 // period, then a row per day with a volume bar and a pass-rate bar.
 type trendScreen struct {
-	scope   results.Scope
-	label   string
-	t       *table
-	points  []results.TrendPoint
-	version int
+	itemList[results.TrendPoint]
+	scope results.Scope
+	label string
 	// all marks the trend of the whole company, which d narrows to one
 	// header-from domain after the other.
 	all     bool
@@ -44,29 +42,19 @@ func newTrendScreen(scope results.Scope, label string) *trendScreen {
 		{title: "pass rate", width: 18, bar: true},
 		{title: "spike", width: 5},
 	}
-	return &trendScreen{scope: scope, label: label, t: newTable(cols), version: -1}
+	s := &trendScreen{scope: scope, label: label}
+	s.itemList = newItemList(cols, "No DMARC aggregate records", s.rows)
+	return s
 }
 
 func (s *trendScreen) crumb() string { return s.label }
 
-func (s *trendScreen) list(e *env) *table {
-	s.sync(e)
-	return s.t
-}
-
-func (s *trendScreen) sync(e *env) {
-	if s.version == e.data.Version() {
-		return
-	}
-	s.version = e.data.Version()
-	s.points = e.data.Trend(s.scope)
-	spikes := results.Spikes(s.points, e.flags)
-	var most int64
-	for _, p := range s.points {
-		most = max(most, p.Messages)
-	}
-	rows := make([]row, len(s.points))
-	for i, p := range s.points {
+// rows are the days of the trend in scope.
+func (s *trendScreen) rows(e *env) ([]results.TrendPoint, []row) {
+	points := e.data.Trend(s.scope)
+	spikes := results.Spikes(points, e.flags)
+	most := mostMessages(points)
+	return points, rowsOf(points, func(p *results.TrendPoint, i int) row {
 		d := p.Day.Format(time.DateOnly)
 		spike := ""
 		if spikes[i] {
@@ -76,14 +64,13 @@ func (s *trendScreen) sync(e *env) {
 		if most > 0 {
 			vol = float64(p.Messages) / float64(most)
 		}
-		rows[i] = row{
+		return row{
 			cells: []string{d, strconv.FormatInt(p.Messages, 10), "", "", spike},
 			keys:  []any{d, float64(p.Messages), float64(p.Messages), p.PassRate(), spike},
 			rate:  p.PassRate(), noRate: p.Messages == 0, vol: vol, ref: i,
 			failing: p.Messages > 0 && p.PassRate() < e.flags.WithDefaults().FailBelow,
 		}
-	}
-	s.t.setRows(rows)
+	})
 }
 
 func (s *trendScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
@@ -107,15 +94,12 @@ func (s *trendScreen) update(e *env, msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *trendScreen) view(e *env, width, height int) string {
 	s.sync(e)
-	if len(s.points) == 0 {
-		return emptyText(e, "No DMARC aggregate records")
+	if len(s.items) == 0 {
+		return emptyText(e, s.none)
 	}
 	n := max(width-12, 1)
-	pts := s.points[max(len(s.points)-n, 0):]
-	var most int64
-	for _, p := range pts {
-		most = max(most, p.Messages)
-	}
+	pts := s.items[max(len(s.items)-n, 0):]
+	most := mostMessages(pts)
 	vol, rate := make([]rune, len(pts)), make([]rune, len(pts))
 	for i, p := range pts {
 		vol[i] = spark(float64(p.Messages), float64(most))
@@ -132,6 +116,15 @@ func (s *trendScreen) view(e *env, width, height int) string {
 	return chart + "\n" + s.t.render(e.styles, width, height-chartLines)
 }
 
+// mostMessages is the busiest day's count of messages.
+func mostMessages(points []results.TrendPoint) int64 {
+	var most int64
+	for _, p := range points {
+		most = max(most, p.Messages)
+	}
+	return most
+}
+
 // spark picks the sparkline rune for v out of most.
 func spark(v, most float64) rune {
 	if most <= 0 || v <= 0 {
@@ -142,16 +135,10 @@ func spark(v, most float64) rune {
 }
 
 func (s *trendScreen) export(e *env) exportData {
-	s.sync(e)
-	header := []string{"day", "messages", "dmarcPass", "passRate"}
-	var rows [][]string
-	points := []results.TrendPoint{}
-	for _, r := range s.t.visibleRows() {
-		p := s.points[r.ref]
-		points = append(points, p)
-		rows = append(rows, []string{p.Day.Format(time.DateOnly),
+	d := exportData{name: "trend", header: []string{"day", "messages", "dmarcPass", "passRate"}}
+	return exportOf(d, s.visible(e), func(p *results.TrendPoint) []string {
+		return []string{p.Day.Format(time.DateOnly),
 			strconv.FormatInt(p.Messages, 10), strconv.FormatInt(p.DMARCPass, 10),
-			strings.TrimSuffix(percent(p.PassRate()), "%")})
-	}
-	return exportData{name: "trend", header: header, rows: rows, json: points}
+			strings.TrimSuffix(percent(p.PassRate()), "%")}
+	})
 }
