@@ -64,6 +64,23 @@ func (l *itemList[T]) visible(e *env) []T {
 	return out
 }
 
+// emptyText says that there is nothing to show, and why it may be.
+func emptyText(e *env, what string) string {
+	f := e.data.Filter
+	text := what + " for company " + f.Company
+	if f.Customer != "" {
+		text += ", customer " + f.Customer
+	}
+	if f.Domain != "" {
+		text += ", domain " + f.Domain
+	}
+	text += ", " + periodText(f.From, f.To) + "."
+	if e.loading {
+		return e.styles.Muted.Render("Loading…")
+	}
+	return e.styles.Muted.Render(text)
+}
+
 // rowsOf makes a row of each item, given the item's index as its ref.
 func rowsOf[T any](items []T, rowOf func(item *T, ref int) row) []row {
 	rows := make([]row, len(items))

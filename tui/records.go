@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -99,28 +100,21 @@ func recordDetail(e *env, l *results.Line) string {
 		dkim = append(dkim, fmt.Sprintf("%s s=%s %s", d.Domain, d.Selector, d.Result))
 	}
 	for _, s := range l.SPFResults {
-		spf = append(spf, fmt.Sprintf("%s (%s) %s", s.Domain, cmpOr(s.Scope, "mfrom"),
+		spf = append(spf, fmt.Sprintf("%s (%s) %s", s.Domain, cmp.Or(s.Scope, "mfrom"),
 			s.Result))
 	}
 	for _, r := range l.Reasons {
 		reasons = append(reasons, strings.TrimSpace(r.Type+" "+r.Comment))
 	}
 	lines := []string{
-		m.Render("from   ") + "header " + cmpOr(l.HeaderFrom, "-") + "  envelope " +
-			cmpOr(l.EnvelopeFrom, "-") + "  to " + cmpOr(l.EnvelopeTo, "-"),
-		m.Render("dkim   ") + "policy " + l.DKIM + "  " + cmpOr(strings.Join(dkim, ", "), "-"),
-		m.Render("spf    ") + "policy " + l.SPF + "  " + cmpOr(strings.Join(spf, ", "), "-"),
-		m.Render("reason ") + cmpOr(strings.Join(reasons, "; "), "-"),
+		m.Render("from   ") + "header " + cmp.Or(l.HeaderFrom, "-") + "  envelope " +
+			cmp.Or(l.EnvelopeFrom, "-") + "  to " + cmp.Or(l.EnvelopeTo, "-"),
+		m.Render("dkim   ") + "policy " + l.DKIM + "  " + cmp.Or(strings.Join(dkim, ", "), "-"),
+		m.Render("spf    ") + "policy " + l.SPF + "  " + cmp.Or(strings.Join(spf, ", "), "-"),
+		m.Render("reason ") + cmp.Or(strings.Join(reasons, "; "), "-"),
 		m.Render("report ") + l.OrgName + " · " + l.ReportID + " · customer " + l.CustomerID,
 	}
 	return strings.Join(lines, "\n")
-}
-
-func cmpOr(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // recordHeader is the CSV header of exported records, one column per

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -177,14 +178,14 @@ func aggregateText(b *strings.Builder, all []results.Line) {
 			l.SourceIP, l.Count, l.DMARC, l.Disposition)
 		fmt.Fprintf(b, "   source %s\n", sourceText(l.Source))
 		fmt.Fprintf(b, "   header from %s, envelope from %s, envelope to %s\n",
-			cmpOr(l.HeaderFrom, "-"), cmpOr(l.EnvelopeFrom, "-"), cmpOr(l.EnvelopeTo, "-"))
+			cmp.Or(l.HeaderFrom, "-"), cmp.Or(l.EnvelopeFrom, "-"), cmp.Or(l.EnvelopeTo, "-"))
 		fmt.Fprintf(b, "   policy: dkim %s, spf %s\n", l.DKIM, l.SPF)
 		for _, d := range l.DKIMResults {
-			fmt.Fprintf(b, "   dkim %s selector %s: %s\n", d.Domain, cmpOr(d.Selector, "-"),
+			fmt.Fprintf(b, "   dkim %s selector %s: %s\n", d.Domain, cmp.Or(d.Selector, "-"),
 				d.Result)
 		}
 		for _, s := range l.SPFResults {
-			fmt.Fprintf(b, "   spf %s (%s): %s\n", s.Domain, cmpOr(s.Scope, "mfrom"), s.Result)
+			fmt.Fprintf(b, "   spf %s (%s): %s\n", s.Domain, cmp.Or(s.Scope, "mfrom"), s.Result)
 		}
 		for _, r := range l.Reasons {
 			fmt.Fprintf(b, "   override %s %s\n", r.Type, r.Comment)
@@ -196,7 +197,7 @@ func sourceText(s *reports.Source) string {
 	if s == nil {
 		return "(not enriched)"
 	}
-	parts := []string{cmpOr(s.Hostname, results.NoHostname)}
+	parts := []string{cmp.Or(s.Hostname, results.NoHostname)}
 	if s.Service != "" {
 		parts = append(parts, s.Service)
 	}
@@ -222,8 +223,8 @@ func tlsText(b *strings.Builder, lines []results.Line) {
 		}
 		for _, d := range l.FailureDetails {
 			fmt.Fprintf(b, "   %s: %d sessions from %s to %s (%s) %s\n", d.ResultType,
-				d.FailedSessions, cmpOr(d.SendingMTAIP, "-"), cmpOr(d.ReceivingMXHostname, "-"),
-				cmpOr(d.ReceivingIP, "-"), d.FailureReasonCode)
+				d.FailedSessions, cmp.Or(d.SendingMTAIP, "-"), cmp.Or(d.ReceivingMXHostname, "-"),
+				cmp.Or(d.ReceivingIP, "-"), d.FailureReasonCode)
 		}
 	}
 }
@@ -243,7 +244,7 @@ func failureText(b *strings.Builder, l *results.Line) {
 	}
 	b.WriteString("\n")
 	for _, f := range fields {
-		fmt.Fprintf(b, "%-10s %s\n", f[0], cmpOr(strings.TrimSpace(f[1]), "-"))
+		fmt.Fprintf(b, "%-10s %s\n", f[0], cmp.Or(strings.TrimSpace(f[1]), "-"))
 	}
 	if len(l.Headers) > 0 {
 		b.WriteString("\noriginal headers\n")
@@ -257,5 +258,5 @@ func dkimText(domain, selector string) string {
 	if domain == "" {
 		return ""
 	}
-	return domain + " s=" + cmpOr(selector, "-")
+	return domain + " s=" + cmp.Or(selector, "-")
 }

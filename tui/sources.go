@@ -130,20 +130,3 @@ func (s *sourcesScreen) export(e *env) exportData {
 	header, rows := results.Table(s.by, items, false)
 	return exportData{name: string(s.by), header: header, rows: rows, json: items}
 }
-
-// emptyText says that there is nothing to show, and why it may be.
-func emptyText(e *env, what string) string {
-	f := e.data.Filter
-	text := what + " for company " + f.Company
-	if f.Customer != "" {
-		text += ", customer " + f.Customer
-	}
-	if f.Domain != "" {
-		text += ", domain " + f.Domain
-	}
-	text += ", " + periodText(f.From, f.To) + "."
-	if e.loading {
-		return e.styles.Muted.Render("Loading…")
-	}
-	return e.styles.Muted.Render(text)
-}
