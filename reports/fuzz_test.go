@@ -2,6 +2,8 @@ package reports
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,8 +73,18 @@ func FuzzGzip(f *testing.F) {
 		w.budget = w.limits.MaxDecompressed
 		p := part{data: data}
 		out, err := w.gunzip(&p)
-		if err == nil && int64(len(out)) > w.limits.MaxDecompressed {
+		if err != nil {
+			return
+		}
+		if int64(len(out)) > w.limits.MaxDecompressed {
 			t.Fatalf("%d bytes out, over the limit", len(out))
+		}
+		// Whatever compress/gzip reads whole must read the same here.
+		if z, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+			want, err := io.ReadAll(io.LimitReader(z, w.limits.MaxDecompressed+1))
+			if err == nil && !bytes.Equal(out, want) {
+				t.Fatalf("%d bytes out, compress/gzip reads %d", len(out), len(want))
+			}
 		}
 	})
 }
