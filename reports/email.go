@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"io"
+	"math"
 	"mime/quotedprintable"
 	"regexp"
 	"strings"
@@ -220,7 +220,10 @@ func (m *mailWalk) decode(p *part, cte string, body []byte) []byte {
 		}
 		return out
 	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		// Decoding only shortens a body: it is its size at most, and no
+		// budget applies to what is not decompression.
+		qp := quotedprintable.NewReader(bytes.NewReader(body))
+		out, _, err := readCapped(nil, qp, math.MaxInt32, int64(len(body)))
 		if err != nil {
 			p.warn("quoted-printable body broken (%v): read up to the error", err)
 		}
@@ -240,25 +243,53 @@ func (m *mailWalk) decode(p *part, cte string, body []byte) []byte {
 
 // decodeBase64 decodes leniently: line breaks, white space and other
 // bytes outside the alphabet are skipped, padding is optional, and a
-// dangling last character is dropped.
+// dangling last character is dropped. The alphabet's bytes are gathered a
+// chunk at a time, so that the body is not copied whole before decoding.
 func decodeBase64(body []byte) []byte {
-	clean := make([]byte, 0, len(body))
+	var chunk [4096]byte // a multiple of 4: chunks decode apart
+	out := make([]byte, 0, base64.RawStdEncoding.DecodedLen(base64Chars(body)))
+	n := 0
 	for _, c := range body {
 		switch {
 		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
-			clean = append(clean, c)
 		case c == '-':
-			clean = append(clean, '+')
+			c = '+'
 		case c == '_':
-			clean = append(clean, '/')
+			c = '/'
+		default:
+			continue
+		}
+		chunk[n] = c
+		if n++; n == len(chunk) {
+			out = appendBase64(out, chunk[:n])
+			n = 0
 		}
 	}
-	if len(clean)%4 == 1 {
-		clean = clean[:len(clean)-1]
+	if n%4 == 1 {
+		n--
 	}
-	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
-	n, _ := base64.RawStdEncoding.Decode(out, clean) //nolint:errcheck // alphabet filtered above
-	return out[:n]
+	return appendBase64(out, chunk[:n])
+}
+
+// base64Chars counts the bytes of body that decodeBase64 decodes.
+func base64Chars(body []byte) int {
+	n := 0
+	for _, c := range body {
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
+			c == '+', c == '/', c == '-', c == '_':
+			n++
+		}
+	}
+	return n
+}
+
+// appendBase64 appends the decoding of src, bytes of the alphabet only, to
+// out, which has room for it.
+func appendBase64(out, src []byte) []byte {
+	dst := out[len(out) : len(out)+base64.RawStdEncoding.DecodedLen(len(src))]
+	n, _ := base64.RawStdEncoding.Decode(dst, src) //nolint:errcheck // alphabet filtered above
+	return out[:len(out)+n]
 }
 
 // looksBase64 reports a body of base64 lines only, long enough to matter.

@@ -50,7 +50,8 @@ func (w *walker) gunzip(p *part) ([]byte, error) {
 			err = z.Reset(br)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading gzip member %d header: %w: %w", members+1, err, ErrMalformed)
+			return nil, fmt.Errorf("reading gzip member %d header: %w: %w",
+				members+1, err, ErrMalformed)
 		}
 		z.Multistream(false)
 		if out, err = w.inflate(out, z, gzipSizeHint(rest)); err != nil {

@@ -122,8 +122,8 @@ func TestBombMemory(t *testing.T) {
 			t.Logf("%s bomb: %.1f MiB allocated, %.2f times the limit", tc.name,
 				float64(spent)/(1<<20), times)
 			if times > tc.most {
-				t.Errorf("parsing a %d MiB %s bomb allocated %.2f times the limit, want %.2f at most",
-					bombSize>>20, tc.name, times, tc.most)
+				t.Errorf("parsing a %d MiB %s bomb allocated %.2f times the limit, "+
+					"want %.2f at most", bombSize>>20, tc.name, times, tc.most)
 			}
 		})
 	}
@@ -195,7 +195,8 @@ func BenchmarkMemory(b *testing.B) {
 		{"20-records", read("real/parsedmarc/nice-input.xml")},
 		{"20-records-gzip", read("real/parsedmarc/nice-input.xml.gz")},
 		{"20-records-zip", read("real/parsedmarc/nice-input.xml.zip")},
-		{"2286-records-900KB", read("real/parsedmarc/!large-example.com!1711897200!1711983600.xml")},
+		{"2286-records-900KB",
+			read("real/parsedmarc/!large-example.com!1711897200!1711983600.xml")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			data := bc.data(b)
