@@ -15,10 +15,10 @@ const minGrowth = 512
 // uncompressed size, gzip's ISIZE), capped by most: a true hint costs one
 // allocation of the output's size plus one byte, which is where reading
 // stops once r gave more than most. A false hint only costs growth, which
-// doubles but never beyond most+1 bytes (see nextCap), so a bomb stopped at the limit
-// holds about the limit and not the twice-doubled buffer of bytes.Buffer.
-// over reports that r had more than most bytes; what was read is returned
-// anyway.
+// doubles but never beyond most+1 bytes (see nextCap), so a bomb stopped
+// at the limit holds about the limit and not the twice-doubled buffer of
+// bytes.Buffer. over reports that r had more than most bytes; what was
+// read is returned anyway.
 func readCapped(dst []byte, r io.Reader, most, hint int64) (out []byte, over bool, err error) {
 	most = max(most, 0) // a spent budget still lets an empty stream through
 	base := len(dst)

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/unicode"
 )
 
 // bombSize is what the bombs below expand to: 16 times the default
@@ -241,6 +243,9 @@ func TestTextCopies(t *testing.T) {
 		{"invalid UTF-8", doc("", 0xe9), true, 1.2},
 		{"control character", doc("", 0x01), false, 1.2},
 		{"declared windows-1252", doc(` encoding="windows-1252"`, 0xe9), true, 1.2},
+		// UTF-16 decodes to half its size when the text is ASCII.
+		{"UTF-16 with a byte-order mark", utf16(t, unicode.UseBOM, doc("")), false, 0.6},
+		{"UTF-16 without one", utf16(t, unicode.IgnoreBOM, doc("")), false, 0.6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var wn warnings
@@ -255,6 +260,16 @@ func TestTextCopies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// utf16 encodes data as UTF-16LE.
+func utf16(t testing.TB, bom unicode.BOMPolicy, data []byte) []byte {
+	t.Helper()
+	out, err := unicode.UTF16(unicode.LittleEndian, bom).NewEncoder().Bytes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // onlyReader hides bytes.Reader's WriterTo, as a decompressor has none.

@@ -41,7 +41,7 @@ func xmlText(data []byte, owned bool, wn *warnings) string {
 			end = unicode.BigEndian
 		}
 		dec := unicode.UTF16(end, unicode.IgnoreBOM).NewDecoder()
-		if out, err := dec.Bytes(data); err == nil {
+		if out, err := decodeOnce(dec, data, utf16Size(data, order)); err == nil {
 			wn.add("UTF-16 text without a byte-order mark decoded")
 			return ownedText(cleanUTF8(out, wn))
 		}
@@ -49,10 +49,14 @@ func xmlText(data []byte, owned bool, wn *warnings) string {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xfe, 0xff}), bytes.HasPrefix(data, []byte{0xff, 0xfe}):
 		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
-		if out, err := dec.Bytes(data); err == nil {
+		var order binary.ByteOrder = binary.BigEndian
+		if data[0] == 0xff {
+			order = binary.LittleEndian
+		}
+		if out, err := decodeOnce(dec, data, utf16Size(data, order)); err == nil {
 			// Decoded by its byte-order mark: the declaration's encoding
 			// names what was just undone.
-			return string(cleanUTF8(out, wn))
+			return ownedText(cleanUTF8(out, wn))
 		}
 		wn.add("UTF-16 text could not be decoded: read as UTF-8")
 	case bytes.HasPrefix(data, utf8BOM):
@@ -115,7 +119,7 @@ func decodeDeclared(data []byte, wn *warnings) []byte {
 		wn.add("encoding %q declared but the text is UTF-8: read as UTF-8", clip(m[1]))
 		return data
 	}
-	out, err := decodeOnce(enc.NewDecoder(), data)
+	out, err := decodeOnce(enc.NewDecoder(), data, len(data)+2*highBytes(data))
 	if err != nil {
 		wn.add("text in encoding %q could not be decoded: read as UTF-8", clip(m[1]))
 		return data
@@ -123,26 +127,51 @@ func decodeDeclared(data []byte, wn *warnings) []byte {
 	return out
 }
 
-// decodeOnce decodes data into one buffer sized for it: ASCII stays one
-// byte and any other byte becomes three at most (U+0800 to U+FFFF, the
-// replacement character included), which holds for every single-byte
-// encoding and the multi-byte ones receivers declare. An encoding that
-// breaks the bound (ISO-2022-JP, where pairs of ASCII bytes make kanji)
-// is decoded again by transform's growing buffer.
-func decodeOnce(dec *encoding.Decoder, data []byte) ([]byte, error) {
-	high := 0
-	for _, c := range data {
-		if c >= utf8.RuneSelf {
-			high++
-		}
-	}
-	out := make([]byte, len(data)+2*high)
+// decodeOnce decodes data into one buffer of size bytes, or when they
+// are too few, into the growing buffer of the decoder's Bytes.
+func decodeOnce(dec *encoding.Decoder, data []byte, size int) ([]byte, error) {
+	out := make([]byte, size)
 	n, read, err := dec.Transform(out, data, true)
 	if err == nil && read == len(data) {
 		return out[:n], nil
 	}
 	dec.Reset()
 	return dec.Bytes(data)
+}
+
+// utf16Size is the most UTF-8 that UTF-16 data decodes to, counted unit
+// by unit: a surrogate as three bytes (a pair makes four), an odd last
+// byte as a replacement character.
+func utf16Size(data []byte, order binary.ByteOrder) int {
+	n := 3
+	for i := 0; i+1 < len(data); i += 2 {
+		switch u := order.Uint16(data[i:]); {
+		case u < 0x80:
+			n++
+		case u < 0x800:
+			n += 2
+		default:
+			n += 3
+		}
+	}
+	return n
+}
+
+// highBytes counts the bytes of data outside ASCII. A declared charset
+// decodes to at most len(data)+2*highBytes(data) bytes: ASCII stays one
+// byte and any other byte three at most (U+0800 to U+FFFF, the
+// replacement character included). That holds for every single-byte
+// encoding and the multi-byte ones receivers declare; one that breaks it
+// (ISO-2022-JP, where pairs of ASCII bytes make kanji) costs decodeOnce a
+// second try.
+func highBytes(data []byte) int {
+	n := 0
+	for _, c := range data {
+		if c >= utf8.RuneSelf {
+			n++
+		}
+	}
+	return n
 }
 
 // singleByte reports the single-byte encodings of charset's names.
