@@ -359,6 +359,14 @@ type redriver struct {
 	want   map[string]bool // picked traceIds; nil: all
 	report redriveReport
 	held   []awsio.Message // received but not moved: released at the end
+	// moved holds the trace ids (message ids where none) moved so far. A
+	// message that fails again while the redrive runs comes back to the
+	// DLQ as a new message; it is not moved a second time, or a redrive
+	// beside a running parser would never end.
+	moved map[string]bool
+	// budget is the DLQ's depth when the redrive began: no more are moved
+	// than were there (0: unknown).
+	budget int
 }
 
 // runDLQRedrive moves DLQ messages to the queue and prints them.
@@ -402,6 +410,9 @@ func (r *redriver) picks(m awsio.Message) bool {
 	if r.opts.Limit > 0 && r.report.Redriven >= r.opts.Limit {
 		return false
 	}
+	if r.moved[redriveKey(m)] {
+		return false
+	}
 	if r.want != nil && !r.want[dlqAttr(m, "traceId")] {
 		return false
 	}
@@ -412,10 +423,26 @@ func (r *redriver) done() bool {
 	if r.opts.Limit > 0 && r.report.Redriven >= r.opts.Limit {
 		return true
 	}
+	if r.budget > 0 && r.report.Redriven >= r.budget {
+		return true
+	}
 	return r.want != nil && len(r.missing()) == 0
 }
 
+// redriveKey names a DLQ message across its moves: its trace id, or its
+// message id when it has none.
+func redriveKey(m awsio.Message) string {
+	if t := dlqAttr(m, "traceId"); t != "" {
+		return t
+	}
+	return m.ID
+}
+
 func (r *redriver) record(m awsio.Message, newID string) {
+	if r.moved == nil {
+		r.moved = make(map[string]bool)
+	}
+	r.moved[redriveKey(m)] = true
 	r.report.Redriven++
 	r.report.Messages = append(r.report.Messages, redriven{
 		TraceID: dlqAttr(m, "traceId"), CompanyID: dlqAttr(m, "companyId"),
@@ -450,6 +477,9 @@ func (r *redriver) run(ctx context.Context) (err error) {
 			err = rerr
 		}
 	}()
+	if st, err := r.deps.DLQ.Stats(ctx); err == nil {
+		r.budget = int(st.Visible)
+	}
 	for !r.done() {
 		msgs, err := r.deps.DLQ.Receive(ctx, awsio.ReceiveOptions{
 			Max: 10, Visibility: redriveHold, Wait: r.deps.Wait,

@@ -413,3 +413,49 @@ func TestDLQPurge(t *testing.T) {
 		}
 	})
 }
+
+// failAgain is a work queue whose every message fails at once and lands
+// in the DLQ again as a new message, as when a parser runs beside the
+// redrive and the cause is not gone.
+type failAgain struct {
+	awsio.Queue
+	dlq awsio.Queue
+}
+
+func (q *failAgain) Send(ctx context.Context, body string,
+	attrs map[string]awsio.Attribute) (string, error) {
+	id, err := q.Queue.Send(ctx, body, attrs)
+	if err != nil {
+		return id, err
+	}
+	_, err = q.dlq.Send(ctx, body, attrs)
+	return id, err
+}
+
+// A redrive moves each message once, and ends, even when every message
+// it moves is back in the DLQ at once.
+func TestDLQRedriveEndsWhenMessagesFailAgain(t *testing.T) {
+	traces := []string{"again-1", "again-2", "again-3"}
+	forEachBackend(t, awsio.SetupOptions{MaxReceive: 1}, func(t *testing.T, b testBackend) {
+		poison(t, b, traces, nil)
+		deps := dlqDepsOf(b, &bytes.Buffer{}, &bytes.Buffer{})
+		deps.Queue = &failAgain{Queue: b.Queue, dlq: b.DLQ}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var out bytes.Buffer
+		deps.Out = &out
+		if err := runDLQRedrive(ctx, dlqRedriveOptions{Format: "json"}, deps); err != nil {
+			t.Fatal(err)
+		}
+		var rep redriveReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Redriven != len(traces) {
+			t.Errorf("redriven %d, want each of the %d once", rep.Redriven, len(traces))
+		}
+		if d := statsOf(t, b.DLQ); d.Visible != int64(len(traces)) || d.InFlight != 0 {
+			t.Errorf("DLQ %+v, want the %d failed copies visible", d, len(traces))
+		}
+	})
+}
