@@ -97,6 +97,8 @@ type dlqEntry struct {
 // failureRecord is the part of failures/<traceId>.json that `dlq list`
 // shows (written by the engine).
 type failureRecord struct {
+	CompanyID    string    `json:"companyId"`
+	CustomerID   string    `json:"customerId"`
 	Error        string    `json:"error"`
 	ReceiveCount int       `json:"receiveCount"`
 	Permanent    bool      `json:"permanent"`
@@ -218,6 +220,11 @@ func dlqEntryOf(ctx context.Context, st awsio.Store, m awsio.Message) (dlqEntry,
 	case err != nil:
 		// A broken record must not hide the listing.
 		e.Error = "(failure record unreadable: " + err.Error() + ")"
+		return e, nil
+	case f.CompanyID != "" && (f.CompanyID != e.CompanyID || f.CustomerID != e.CustomerID):
+		// failures/ is keyed by trace id alone (CONTRACT section 4): a
+		// record of another company's message with the same trace id is
+		// not this message's error.
 		return e, nil
 	}
 	e.Error, e.Permanent, e.FailedAt = f.Error, f.Permanent, timeOrNil(f.FailedAt)

@@ -459,3 +459,42 @@ func TestDLQRedriveEndsWhenMessagesFailAgain(t *testing.T) {
 		}
 	})
 }
+
+// failures/ is keyed by trace id alone: another company's failure under
+// the same trace id is not shown as this message's error.
+func TestDLQListIgnoresOtherCompanysFailure(t *testing.T) {
+	forEachBackend(t, awsio.SetupOptions{MaxReceive: 1}, func(t *testing.T, b testBackend) {
+		poison(t, b, []string{"shared-1", "own-1"}, nil)
+		ctx := context.Background()
+		put := func(trace, company, msg string) {
+			rec, err := json.Marshal(map[string]any{"traceId": trace, "companyId": company,
+				"customerId": "shop", "error": msg, "receiveCount": 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Store.Put(ctx, results.FailureKey(trace), rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put("shared-1", "beta", "beta's error")
+		put("own-1", "acme", "acme's error")
+
+		var out bytes.Buffer
+		err := runDLQList(ctx, dlqListOptions{Limit: 100, Format: "json"},
+			dlqDepsOf(b, &out, &bytes.Buffer{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries []dlqEntry
+		if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		got := map[string]string{}
+		for _, e := range entries {
+			got[e.TraceID] = e.Error
+		}
+		if got["shared-1"] != "" || got["own-1"] != "acme's error" {
+			t.Errorf("errors shown: %q", got)
+		}
+	})
+}
