@@ -199,6 +199,9 @@ func BenchmarkMemory(b *testing.B) {
 		{"20-records-zip", read("real/parsedmarc/nice-input.xml.zip")},
 		{"2286-records-900KB",
 			read("real/parsedmarc/!large-example.com!1711897200!1711983600.xml")},
+		{"2286-records-900KB-gzip", func(tb testing.TB) []byte {
+			return gz(tb, read("real/parsedmarc/!large-example.com!1711897200!1711983600.xml")(tb))
+		}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			data := bc.data(b)
