@@ -242,6 +242,39 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	return &usageError{msg: msg}
 }
 
+// noEnv names the flags not read from the environment: a confirmation
+// and per-file values must be typed each time.
+var noEnv = map[string]bool{"yes": true, "trace-id": true, "help": true}
+
+// withEnv gives a flag the environment variable RPTCTL_<FLAG_NAME>
+// unless it has one, so that every flag can be set either way.
+func withEnv(f cli.Flag) {
+	name := f.Names()[0]
+	if noEnv[name] {
+		return
+	}
+	var vars *[]string
+	switch f := f.(type) {
+	case *cli.StringFlag:
+		vars = &f.EnvVars
+	case *cli.StringSliceFlag:
+		vars = &f.EnvVars
+	case *cli.BoolFlag:
+		vars = &f.EnvVars
+	case *cli.IntFlag:
+		vars = &f.EnvVars
+	case *cli.Int64Flag:
+		vars = &f.EnvVars
+	case *cli.Float64Flag:
+		vars = &f.EnvVars
+	case *cli.DurationFlag:
+		vars = &f.EnvVars
+	}
+	if vars != nil && len(*vars) == 0 {
+		*vars = envName(name)
+	}
+}
+
 // commandPath is the command being run, as typed: "queue stats".
 func commandPath(c *cli.Context) string {
 	var names []string
@@ -258,6 +291,9 @@ func commandPath(c *cli.Context) string {
 // without one.
 func strictUsage(c *cli.Command) {
 	c.OnUsageError = onUsageError
+	for _, f := range c.Flags {
+		withEnv(f)
+	}
 	if len(c.Subcommands) > 0 && c.Action == nil {
 		c.Action = func(ctx *cli.Context) error {
 			names := make([]string, 0, len(c.Subcommands))
@@ -314,7 +350,11 @@ func exitCode(err error, w io.Writer) int {
 		fmt.Fprintf(w, "rptctl: %v (see rptctl --help)\n", err)
 		return 2
 	case isFlagError(err):
-		fmt.Fprintf(w, "rptctl: %v (see rptctl --help)\n", err)
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "No help topic for "); ok {
+			msg = "unknown command " + name
+		}
+		fmt.Fprintf(w, "rptctl: %s (see rptctl --help)\n", msg)
 		return 2
 	default:
 		fmt.Fprintf(w, "rptctl: %v\n", err)

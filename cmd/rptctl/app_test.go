@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // TestUsageErrors checks that every wrong invocation exits 2 with one line
@@ -48,5 +51,37 @@ func TestEnvVarsSetGlobalFlags(t *testing.T) {
 	code := Main([]string{"rptctl", "version"}, streams{Out: &out, Err: &errb})
 	if code != 2 || !strings.Contains(errb.String(), `--log-level "loud"`) {
 		t.Errorf("RPTCTL_LOG_LEVEL not read: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestEveryFlagHasEnv checks CONTRACT section 1's promise: every flag is
+// also read from RPTCTL_<FLAG_NAME>.
+func TestEveryFlagHasEnv(t *testing.T) {
+	app := newApp(streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
+	var walk func(path string, cmds []*cli.Command)
+	walk = func(path string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			for _, f := range c.Flags {
+				name := f.Names()[0]
+				if noEnv[name] {
+					continue
+				}
+				env, ok := f.(interface{ GetEnvVars() []string })
+				if !ok || !slices.Equal(env.GetEnvVars(), envName(name)) {
+					t.Errorf("%s%s --%s: not read from %s", path, c.Name, name,
+						envName(name)[0])
+				}
+			}
+			walk(path+c.Name+" ", c.Subcommands)
+		}
+	}
+	walk("", app.Commands)
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main([]string{"rptctl", "bogus"}, streams{Out: &out, Err: &errb})
+	if code != 2 || !strings.Contains(errb.String(), "unknown command 'bogus'") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
