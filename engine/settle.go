@@ -41,6 +41,13 @@ func (e *Engine) unhold(j *job) bool {
 	return true
 }
 
+func (e *Engine) isHeld(j *job) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.held[j]
+	return ok
+}
+
 func (e *Engine) heldCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -223,6 +230,8 @@ func (e *Engine) extend(ctx context.Context, j *job) {
 	}
 	err := e.cfg.Queue.ChangeVisibility(ctx, j.msg.ReceiptHandle, e.cfg.Visibility)
 	switch {
+	case errors.Is(err, awsio.ErrReceiptInvalid) && !e.isHeld(j):
+		// Settled (deleted) while the heartbeat was on its way: no news.
 	case errors.Is(err, awsio.ErrReceiptInvalid):
 		j.markLost()
 		e.cfg.Logger.Warn("extending visibility: receipt went stale",
