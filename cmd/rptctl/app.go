@@ -226,7 +226,8 @@ func newApp(s streams) *cli.App {
 // Main prints one line on stderr and exits 2, instead of the library's
 // full help on stdout.
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	msg := err.Error()
+	// The flag package names flags with one dash; ours are typed with two.
+	msg := strings.Replace(err.Error(), " for flag -", " for flag --", 1)
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		for _, f := range globalFlags() {
 			if f.Names()[0] == name {

@@ -25,6 +25,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--backend", "gcp", "version"}, `--backend "gcp"`},
 		{[]string{"--log-level", "loud", "version"}, `--log-level "loud"`},
 		{[]string{"version", "extra"}, "takes no arguments"},
+		{[]string{"submit", "--parallel", "abc", "x"}, `invalid value "abc" for flag --parallel`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
