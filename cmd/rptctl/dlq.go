@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/rptctl/rptctl/awsio"
-	"github.com/rptctl/rptctl/engine/results"
+	"github.com/rptctl/rptctl/engine"
 )
 
 // redriveHold is how long redrive keeps a batch of DLQ messages hidden
@@ -92,17 +91,6 @@ type dlqEntry struct {
 	Error         string     `json:"error"`
 	Permanent     bool       `json:"permanent"`
 	FailedAt      *time.Time `json:"failedAt"`
-}
-
-// failureRecord is the part of failures/<traceId>.json that `dlq list`
-// shows (written by the engine).
-type failureRecord struct {
-	CompanyID    string    `json:"companyId"`
-	CustomerID   string    `json:"customerId"`
-	Error        string    `json:"error"`
-	ReceiveCount int       `json:"receiveCount"`
-	Permanent    bool      `json:"permanent"`
-	FailedAt     time.Time `json:"failedAt"`
 }
 
 func dlqListCommand() *cli.Command {
@@ -213,7 +201,7 @@ func dlqEntryOf(ctx context.Context, st awsio.Store, m awsio.Message) (dlqEntry,
 	if e.TraceID == "" {
 		return e, nil // not one of ours: no failure record to look up
 	}
-	f, err := readFailure(ctx, st, e.TraceID)
+	f, err := engine.GetFailure(ctx, st, e.TraceID)
 	switch {
 	case errors.Is(err, awsio.ErrNotFound):
 		return e, nil
@@ -232,18 +220,6 @@ func dlqEntryOf(ctx context.Context, st awsio.Store, m awsio.Message) (dlqEntry,
 		e.ReceiveCount = f.ReceiveCount
 	}
 	return e, nil
-}
-
-func readFailure(ctx context.Context, st awsio.Store, traceID string) (failureRecord, error) {
-	var f failureRecord
-	b, err := st.Get(ctx, results.FailureKey(traceID))
-	if err != nil {
-		return f, err
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("decoding %s: %w", results.FailureKey(traceID), err)
-	}
-	return f, nil
 }
 
 func timeOrNil(t time.Time) *time.Time {
